@@ -8,7 +8,7 @@ them.
 
 from __future__ import annotations
 
-from datetime import date
+import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -153,7 +153,7 @@ class Document(_Model):
     size_bytes: int
     doc_type: DocType = "other"
     title: str | None = None
-    date: date | None = None  # publication date
+    date: datetime.date | None = None  # publication date
     year: int | None = None  # publication year, not the first year the text mentions
     page_count: int = 0
     metadata: dict[str, object] = Field(default_factory=dict)  # area, judgements, ...
