@@ -1,0 +1,1019 @@
+"""The Elasticsearch implementation of `SearchBackend`, for corpora and user counts that outgrow
+one machine.
+
+It matches what the embedded backend matches because neither engine does linguistics: passages
+carry the lemma stream from `nlp/`, the shared parser lemmatises and expands the query, and the
+AST becomes phrase, prefix and bool queries over that one field. Highlights come from
+`search_api.highlight`, not from Elasticsearch, so both backends mark the same words.
+
+Counting is exact: theme frequency and co-occurrence page through a composite aggregation over
+(theme, group key, document id), so a document is counted once per bucket however many of its
+passages carry the theme, with no approximate cardinality involved. Emerging terms take their
+candidates from `significant_text` (baseline as the background set) and then count occurrences
+exactly for those candidates, so scores are the shared log-likelihood of exact counts.
+
+The client is created on first use; connection failures, timeouts and overload answers are
+retried with backoff and then raised as `BackendUnavailable`, which the API turns into a 503.
+Everything here uses only the server core, so it runs on the stripped test build unchanged.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from functools import partial
+from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+from elastic_transport import ConnectionError as TransportConnectionError
+from elastic_transport import ConnectionTimeout, TransportError
+from elasticsearch import ApiError, Elasticsearch, NotFoundError
+from elasticsearch import helpers as es_helpers
+
+from nlp.analysis import lemma_text
+from reviewlens.errors import BackendUnavailable
+from reviewlens.model import Document
+from reviewlens.settings import Settings
+from search_api.analytics import (
+    RecItem,
+    RecommendationSimilarity,
+    is_countable,
+    over_represented,
+    term_counts,
+)
+from search_api.backend import (
+    CooccurrenceCell,
+    DocumentPage,
+    DocumentSummary,
+    EmergingRequest,
+    EmergingResponse,
+    EmergingTerm,
+    EmergingTheme,
+    Expand,
+    Filters,
+    FrequencyRow,
+    GroupBy,
+    RecommendationItem,
+    RecommendationPage,
+    SearchHit,
+    SearchRequest,
+    SearchResponse,
+    SimilarRecommendation,
+)
+from search_api.es_mapping import DOCUMENTS_MAPPING, PASSAGES_MAPPING, IndexNames, index_settings
+from search_api.highlight import highlight
+from search_api.query import And, Node, Not, Or, Phrase, Prefix, Term, parse_query
+
+log = logging.getLogger("reviewlens.es")
+
+T = TypeVar("T")
+
+# overload and "not ready yet" answers are worth another try; anything else is a real error
+_RETRY_STATUS = {429, 502, 503, 504}
+_FACET_FIELDS = {
+    "theme": "themes",
+    "doc_type": "doc_type",
+    "year": "year",
+    "agency": "agencies",
+    "stance": "stance",
+    "section_kind": "section_kind",
+}
+_GROUP_FIELDS = {"year": "year", "quarter": "quarter", "doc_type": "doc_type", "source": "source"}
+COMPOSITE_PAGE = 5000
+SCAN_PAGE = 1000
+
+
+def redact_url(url: str) -> str:
+    """The URL without user name or password, for messages and health output."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def quarter_of(doc: Document) -> str | None:
+    if doc.date is None:
+        return None
+    return f"{doc.date.year}-Q{(doc.date.month - 1) // 3 + 1}"
+
+
+def summary_of(doc: Document) -> DocumentSummary:
+    themes: Counter[str] = Counter()
+    for passage in doc.passages:
+        themes.update({tag.id for tag in passage.themes})
+    return DocumentSummary(
+        id=doc.id,
+        file_name=doc.file_name,
+        title=doc.title,
+        doc_type=doc.doc_type,
+        year=doc.year,
+        date=doc.date.isoformat() if doc.date else None,
+        source=doc.source,
+        page_count=doc.page_count,
+        passages=len(doc.passages),
+        recommendations=len(doc.recommendations),
+        themes=dict(sorted(themes.items())),
+    )
+
+
+def passage_sources(doc: Document) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(_id, _source) for each passage, with the document fields that filters and groups need."""
+    quarter = quarter_of(doc)
+    source = doc.source
+    for p in doc.passages:
+        lemmas = p.lemmas if p.lemmas is not None else lemma_text(p.text)
+        yield (
+            f"{doc.id}:{p.index}",
+            {
+                "document_id": doc.id,
+                "passage_index": p.index,
+                "lemmas": lemmas,
+                "term_count": sum(term_counts([lemmas]).values()),
+                "text": p.text,
+                "page": p.page,
+                "paragraph": p.paragraph,
+                "section": p.section,
+                "section_kind": p.section_kind,
+                "kind": p.kind,
+                "stance": p.stance,
+                "themes": sorted({t.id for t in p.themes}),
+                "agencies": list(p.agencies),
+                "doc_type": doc.doc_type,
+                "year": doc.year,
+                "quarter": quarter,
+                "source": source,
+                "title": doc.title,
+            },
+        )
+
+
+def document_source(doc: Document) -> dict[str, Any]:
+    return {
+        "id": doc.id,
+        "doc_type": doc.doc_type,
+        "year": doc.year,
+        "source": doc.source,
+        "passage_count": len(doc.passages),
+        "recommendation_count": len(doc.recommendations),
+        "passage_indexes": sorted(p.index for p in doc.passages),
+        "rec_lemmas": [lemma_text(r.text) for r in doc.recommendations],
+        "body": doc.model_dump(mode="json"),
+    }
+
+
+# --- query translation --------------------------------------------------------------------
+
+
+def ast_query(node: Node) -> dict[str, Any]:
+    """The AST as an Elasticsearch query over the lemma field. A term is a one-word phrase so
+    it is analysed exactly as the indexed stream was."""
+    if isinstance(node, Term):
+        return {"match_phrase": {"lemmas": node.lemma}}
+    if isinstance(node, Phrase):
+        return {"match_phrase": {"lemmas": " ".join(node.lemmas)}}
+    if isinstance(node, Prefix):
+        return {"prefix": {"lemmas": {"value": node.prefix}}}
+    if isinstance(node, And):
+        must = [ast_query(c) for c in node.children if not isinstance(c, Not)]
+        must_not = [ast_query(c.child) for c in node.children if isinstance(c, Not)]
+        return {"bool": {"must": must, "must_not": must_not}}
+    if isinstance(node, Or):
+        return {
+            "bool": {"should": [ast_query(c) for c in node.children], "minimum_should_match": 1}
+        }
+    return {"bool": {"must_not": [ast_query(node.child)]}}
+
+
+def doc_level_filters(filters: Filters, *, years: bool = True) -> list[dict[str, Any]]:
+    clauses: list[dict[str, Any]] = []
+    if filters.doc_types:
+        clauses.append({"terms": {"doc_type": list(filters.doc_types)}})
+    if years and (filters.year_from is not None or filters.year_to is not None):
+        bounds: dict[str, int] = {}
+        if filters.year_from is not None:
+            bounds["gte"] = filters.year_from
+        if filters.year_to is not None:
+            bounds["lte"] = filters.year_to
+        clauses.append({"range": {"year": bounds}})
+    if filters.document_ids:
+        clauses.append({"terms": {"document_id": list(filters.document_ids)}})
+    return clauses
+
+
+def passage_filters(filters: Filters, *, years: bool = True) -> list[dict[str, Any]]:
+    """Filter clauses for the passages index (document fields are copied onto passages)."""
+    clauses = doc_level_filters(filters, years=years)
+    clauses.extend({"term": {"themes": theme}} for theme in filters.themes)
+    if filters.agencies:
+        clauses.append({"terms": {"agencies": list(filters.agencies)}})
+    if filters.section_kinds:
+        clauses.append({"terms": {"section_kind": list(filters.section_kinds)}})
+    if filters.stances:
+        clauses.append({"terms": {"stance": list(filters.stances)}})
+    return clauses
+
+
+def _doc_matches(src: dict[str, Any], filters: Filters) -> bool:
+    """Document-level filters applied to a documents-index record (for recommendations)."""
+    year = src.get("year")
+    if filters.doc_types and src.get("doc_type") not in filters.doc_types:
+        return False
+    if filters.year_from is not None and (year is None or year < filters.year_from):
+        return False
+    if filters.year_to is not None and (year is None or year > filters.year_to):
+        return False
+    return not (filters.document_ids and src.get("id") not in filters.document_ids)
+
+
+def _key(value: Any) -> str:
+    return str(value)
+
+
+class ElasticsearchBackend:
+    """`SearchBackend` over a documents index and a passages index behind aliases."""
+
+    name = "elasticsearch"
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = "reviewlens",
+        timeout_s: float = 10.0,
+        expand: Expand | None = None,
+        shards: int = 1,
+        replicas: int = 0,
+        retries: int = 3,
+        backoff_s: float = 0.25,
+        bulk_batch: int = 500,
+    ) -> None:
+        self.url = url
+        self.names = IndexNames(prefix)
+        self.timeout_s = timeout_s
+        self.expand = expand
+        self.shards = shards
+        self.replicas = replicas
+        self.retries = retries
+        self.backoff_s = backoff_s
+        self.bulk_batch = bulk_batch
+        self._client: Elasticsearch | None = None
+        self._lock = threading.Lock()
+        self._ready = False
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, *, expand: Expand | None = None
+    ) -> ElasticsearchBackend:
+        return cls(
+            settings.elasticsearch_url,
+            prefix=settings.elasticsearch_index_prefix,
+            timeout_s=settings.elasticsearch_timeout_s,
+            expand=expand,
+            shards=getattr(settings, "elasticsearch_shards", 1),
+            replicas=getattr(settings, "elasticsearch_replicas", 0),
+        )
+
+    # --- connection -----------------------------------------------------------------------
+
+    @property
+    def client(self) -> Elasticsearch:
+        """Created on first use so a backend can be built while the node is still down."""
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    self._client = Elasticsearch(
+                        self.url,
+                        request_timeout=self.timeout_s,
+                        max_retries=0,  # retried here, with backoff
+                        retry_on_timeout=False,
+                    )
+        return self._client
+
+    def _unavailable(self, exc: Exception) -> BackendUnavailable:
+        reason = type(exc).__name__
+        if isinstance(exc, ApiError):
+            reason = f"HTTP {exc.meta.status}"
+        return BackendUnavailable(
+            f"Elasticsearch at {redact_url(self.url)} is unavailable ({reason}); "
+            "search is paused, uploads are kept and will be indexed when it is back."
+        )
+
+    def _call(self, fn: Callable[[], T]) -> T:
+        """Run `fn`, retrying what a restarting or overloaded node answers, with backoff."""
+        delay = self.backoff_s
+        for attempt in range(self.retries + 1):
+            try:
+                return fn()
+            except ConnectionTimeout as exc:
+                # already waited a full timeout; one more would double what the user waits
+                raise self._unavailable(exc) from exc
+            except (TransportConnectionError, TransportError) as exc:
+                last: Exception = exc
+            except ApiError as exc:
+                if exc.meta.status not in _RETRY_STATUS:
+                    raise
+                last = exc
+            except es_helpers.BulkIndexError as exc:
+                statuses = {item.get(next(iter(item)), {}).get("status") for item in exc.errors}
+                if not statuses <= _RETRY_STATUS:
+                    raise
+                last = exc
+            if attempt < self.retries:
+                time.sleep(delay)
+                delay *= 2
+        log.warning("elasticsearch unavailable after %d attempts: %s", self.retries + 1, last)
+        raise self._unavailable(last)
+
+    # --- index lifecycle ------------------------------------------------------------------
+
+    def _alias_targets(self, alias: str) -> list[str]:
+        try:
+            return sorted(self.client.indices.get_alias(name=alias).body)
+        except NotFoundError:
+            return []
+
+    def _create_pair(self, version: int, passages_alias: str, documents_alias: str) -> None:
+        settings = index_settings(self.shards, self.replicas)
+        for alias, mapping in (
+            (passages_alias, PASSAGES_MAPPING),
+            (documents_alias, DOCUMENTS_MAPPING),
+        ):
+            base = alias.removesuffix("-next")
+            try:
+                self.client.indices.create(
+                    index=self.names.versioned(base, version),
+                    settings=settings,
+                    mappings=mapping,
+                    aliases={alias: {"is_write_index": True}},
+                    wait_for_active_shards="1",
+                )
+            except ApiError as exc:
+                if exc.error != "resource_already_exists_exception":
+                    raise
+
+    def _ensure(self) -> None:
+        """Create version 1 of both indices the first time this prefix is used."""
+        if self._ready:
+            return
+
+        def run() -> None:
+            if not self._alias_targets(self.names.passages):
+                self._create_pair(1, self.names.passages, self.names.documents)
+
+        self._call(run)
+        self._ready = True
+
+    def _next_open(self) -> bool:
+        return bool(self._alias_targets(self.names.passages_next))
+
+    def _write_targets(self) -> list[tuple[str, str]]:
+        targets = [(self.names.passages, self.names.documents)]
+        if self._next_open():
+            targets.append((self.names.passages_next, self.names.documents_next))
+        return targets
+
+    # --- writes ---------------------------------------------------------------------------
+
+    def _old_indexes(self, documents: str, ids: list[str]) -> dict[str, list[int]]:
+        if not ids:
+            return {}
+        found = self.client.mget(index=documents, ids=ids, source=["passage_indexes"])
+        return {
+            d["_id"]: list(d["_source"].get("passage_indexes", []))
+            for d in found["docs"]
+            if d.get("found")
+        }
+
+    def _write(self, docs: list[Document], passages: str, documents: str) -> None:
+        old = self._old_indexes(documents, [d.id for d in docs])
+        actions: list[dict[str, Any]] = []
+        for doc in docs:
+            new = {p.index for p in doc.passages}
+            for gone in set(old.get(doc.id, [])) - new:
+                actions.append(
+                    {"_op_type": "delete", "_index": passages, "_id": f"{doc.id}:{gone}"}
+                )
+            for pid, source in passage_sources(doc):
+                actions.append({"_index": passages, "_id": pid, "_source": source})
+            actions.append({"_index": documents, "_id": doc.id, "_source": document_source(doc)})
+        es_helpers.bulk(
+            self.client,
+            actions,
+            chunk_size=self.bulk_batch,
+            max_chunk_bytes=20 * 1024 * 1024,
+            max_retries=3,
+            initial_backoff=0.5,
+            ignore_status=(404,),
+        )
+
+    def _refresh(self, targets: list[tuple[str, str]]) -> None:
+        names = ",".join(name for pair in targets for name in pair)
+        self.client.indices.refresh(index=names)
+
+    def _index_into(
+        self, docs: Iterable[Document], targets: Callable[[], list[tuple[str, str]]]
+    ) -> int:
+        self._ensure()
+        written = 0
+        batch: list[Document] = []
+        # documents go in groups so one bulk request carries many passages but memory stays flat
+        group_passages = self.bulk_batch * 4
+
+        def flush() -> None:
+            current = list(batch)
+            for passages, documents in self._call(targets):
+                self._call(partial(self._write, current, passages, documents))
+
+        size = 0
+        for doc in docs:
+            batch.append(doc)
+            size += len(doc.passages) + 1
+            if size >= group_passages:
+                flush()
+                written += len(batch)
+                batch.clear()
+                size = 0
+        if batch:
+            flush()
+            written += len(batch)
+        self._call(lambda: self._refresh(targets()))
+        return written
+
+    def index_documents(self, docs: Iterable[Document]) -> int:
+        return self._index_into(docs, self._write_targets)
+
+    def delete_document(self, document_id: str) -> bool:
+        self._ensure()
+
+        def run() -> bool:
+            existed = False
+            for n, (passages, documents) in enumerate(self._write_targets()):
+                old = self._old_indexes(documents, [document_id])
+                if document_id not in old:
+                    continue
+                existed = existed or n == 0
+                actions: list[dict[str, Any]] = [
+                    {"_op_type": "delete", "_index": passages, "_id": f"{document_id}:{i}"}
+                    for i in old[document_id]
+                ]
+                actions.append({"_op_type": "delete", "_index": documents, "_id": document_id})
+                es_helpers.bulk(self.client, actions, ignore_status=(404,), refresh=True)
+            return existed
+
+        return self._call(run)
+
+    # --- reads ----------------------------------------------------------------------------
+
+    def get_document(self, document_id: str) -> Document | None:
+        self._ensure()
+
+        def run() -> Document | None:
+            try:
+                found = self.client.get(index=self.names.documents, id=document_id)
+            except NotFoundError:
+                return None
+            return Document.model_validate(found["_source"]["body"])
+
+        return self._call(run)
+
+    def _matching_document_ids(self, filters: Filters) -> list[str]:
+        """Documents with at least one passage matching the filters, every one of them."""
+        ids: list[str] = []
+        for bucket in self._composite(
+            {"bool": {"filter": passage_filters(filters)}},
+            [{"doc": {"terms": {"field": "document_id"}}}],
+        ):
+            ids.append(bucket["key"]["doc"])
+        return ids
+
+    def _documents_query(self, filters: Filters) -> dict[str, Any] | None:
+        """Query on the documents index, or None when no document can match."""
+        clauses: list[dict[str, Any]] = []
+        if filters.doc_types:
+            clauses.append({"terms": {"doc_type": list(filters.doc_types)}})
+        if filters.year_from is not None or filters.year_to is not None:
+            bounds: dict[str, int] = {}
+            if filters.year_from is not None:
+                bounds["gte"] = filters.year_from
+            if filters.year_to is not None:
+                bounds["lte"] = filters.year_to
+            clauses.append({"range": {"year": bounds}})
+        if filters.document_ids:
+            clauses.append({"terms": {"id": list(filters.document_ids)}})
+        if filters.has_passage_fields():
+            ids = self._matching_document_ids(filters)
+            if not ids:
+                return None
+            clauses.append({"terms": {"id": ids}})
+        return {"bool": {"filter": clauses}}
+
+    def list_documents(
+        self, filters: Filters | None = None, offset: int = 0, limit: int = 50
+    ) -> DocumentPage:
+        self._ensure()
+        filters = filters or Filters()
+
+        def run() -> DocumentPage:
+            query = self._documents_query(filters)
+            if query is None:
+                return DocumentPage(total=0, items=[])
+            found = self.client.search(
+                index=self.names.documents,
+                query=query,
+                sort=[{"year": {"order": "desc", "missing": "_last"}}, {"id": "asc"}],
+                from_=offset,
+                size=limit,
+                track_total_hits=True,
+                source_includes=["body"],
+            )
+            items = [
+                summary_of(Document.model_validate(h["_source"]["body"]))
+                for h in found["hits"]["hits"]
+            ]
+            return DocumentPage(total=found["hits"]["total"]["value"], items=items)
+
+        return self._call(run)
+
+    def count(self, filters: Filters | None = None) -> int:
+        self._ensure()
+        filters = filters or Filters()
+
+        def run() -> int:
+            query = self._documents_query(filters)
+            if query is None:
+                return 0
+            return int(self.client.count(index=self.names.documents, query=query)["count"])
+
+        return self._call(run)
+
+    def search(self, request: SearchRequest) -> SearchResponse:
+        node = parse_query(request.query, self.expand) if request.query is not None else None
+        self._ensure()
+        query: dict[str, Any] = {"bool": {"filter": passage_filters(request.filters)}}
+        if node is not None:
+            query["bool"]["must"] = [ast_query(node)]
+        tiebreak: list[Any] = [{"document_id": "asc"}, {"passage_index": "asc"}]
+        sort = (["_score", *tiebreak]) if node is not None else tiebreak
+        aggs: dict[str, Any] = {}
+        if request.facets:
+            for name, field in _FACET_FIELDS.items():
+                aggs[name] = {
+                    "terms": {
+                        "field": field,
+                        "size": request.facet_size,
+                        "shard_size": max(request.facet_size * 10, 500),
+                        "order": [{"_count": "desc"}, {"_key": "asc"}],
+                    }
+                }
+
+        def run() -> Any:
+            return self.client.search(
+                index=self.names.passages,
+                query=query,
+                sort=sort,
+                from_=request.offset,
+                size=request.limit,
+                track_total_hits=True,
+                aggs=aggs or None,
+                source_excludes=["lemmas"],
+            )
+
+        found = self._call(run)
+        hits = []
+        for h in found["hits"]["hits"]:
+            s = h["_source"]
+            marks = highlight(s["text"], node)
+            hits.append(
+                SearchHit(
+                    document_id=s["document_id"],
+                    passage_index=s["passage_index"],
+                    title=s.get("title"),
+                    doc_type=s["doc_type"],
+                    year=s.get("year"),
+                    page=s.get("page"),
+                    paragraph=s.get("paragraph"),
+                    section=s.get("section"),
+                    section_kind=s["section_kind"],
+                    stance=s.get("stance"),
+                    text=s["text"],
+                    highlights=marks.fragments,
+                    match_offsets=marks.offsets,
+                    themes=s.get("themes", []),
+                    agencies=s.get("agencies", []),
+                    score=float(h["_score"] or 0.0) if node is not None else 0.0,
+                )
+            )
+        facets: dict[str, dict[str, int]] = {}
+        if request.facets:
+            for name in _FACET_FIELDS:
+                buckets = found["aggregations"][name]["buckets"]
+                facets[name] = {_key(b["key"]): int(b["doc_count"]) for b in buckets}
+        return SearchResponse(total=found["hits"]["total"]["value"], hits=hits, facets=facets)
+
+    # --- counting -------------------------------------------------------------------------
+
+    def _composite(
+        self, query: dict[str, Any], sources: list[dict[str, Any]]
+    ) -> Iterator[dict[str, Any]]:
+        """Every bucket of a composite aggregation, page by page: exact on any number of
+        shards, unlike a terms aggregation with a guessed size."""
+        after: dict[str, Any] | None = None
+        while True:
+            composite: dict[str, Any] = {"size": COMPOSITE_PAGE, "sources": sources}
+            if after is not None:
+                composite["after"] = after
+            found = self.client.search(
+                index=self.names.passages,
+                query=query,
+                size=0,
+                aggs={"c": {"composite": composite}},
+                track_total_hits=False,
+            )
+            agg = found["aggregations"]["c"]
+            yield from agg["buckets"]
+            after = agg.get("after_key")
+            if after is None or len(agg["buckets"]) < COMPOSITE_PAGE:
+                return
+
+    def theme_frequency(
+        self,
+        by: GroupBy,
+        filters: Filters | None = None,
+        themes: list[str] | None = None,
+    ) -> list[FrequencyRow]:
+        self._ensure()
+        filters = filters or Filters()
+        clauses = passage_filters(filters)
+        if themes:
+            clauses.append({"terms": {"themes": list(themes)}})
+        wanted = set(themes or [])
+        sources = [
+            {"theme": {"terms": {"field": "themes"}}},
+            {"key": {"terms": {"field": _GROUP_FIELDS[by]}}},
+            {"doc": {"terms": {"field": "document_id"}}},
+        ]
+
+        def run() -> list[FrequencyRow]:
+            docs: Counter[tuple[str, str]] = Counter()
+            passages: Counter[tuple[str, str]] = Counter()
+            for b in self._composite({"bool": {"filter": clauses}}, sources):
+                theme = b["key"]["theme"]
+                if wanted and theme not in wanted:
+                    continue
+                cell = (theme, _key(b["key"]["key"]))
+                docs[cell] += 1
+                passages[cell] += int(b["doc_count"])
+            return [
+                FrequencyRow(theme=t, key=k, documents=docs[(t, k)], passages=passages[(t, k)])
+                for t, k in sorted(docs)
+            ]
+
+        return self._call(run)
+
+    def cooccurrence(self, filters: Filters | None = None) -> list[CooccurrenceCell]:
+        self._ensure()
+        filters = filters or Filters()
+        sources = [
+            {"a": {"terms": {"field": "themes"}}},
+            {"b": {"terms": {"field": "themes"}}},
+            {"doc": {"terms": {"field": "document_id"}}},
+        ]
+
+        def run() -> list[CooccurrenceCell]:
+            docs: Counter[tuple[str, str]] = Counter()
+            passages: Counter[tuple[str, str]] = Counter()
+            query = {"bool": {"filter": passage_filters(filters)}}
+            for b in self._composite(query, sources):
+                a, c = b["key"]["a"], b["key"]["b"]
+                if a >= c:
+                    continue
+                docs[(a, c)] += 1
+                passages[(a, c)] += int(b["doc_count"])
+            return [
+                CooccurrenceCell(theme_a=a, theme_b=c, documents=docs[(a, c)], passages=n)
+                for (a, c), n in sorted(passages.items())
+            ]
+
+        return self._call(run)
+
+    def emerging(self, request: EmergingRequest) -> EmergingResponse:
+        self._ensure()
+        base = passage_filters(request.filters, years=False)
+        recent_q = {
+            "bool": {
+                "filter": [
+                    *base,
+                    {"range": {"year": {"gte": request.recent_from, "lte": request.recent_to}}},
+                ]
+            }
+        }
+        baseline_q = {
+            "bool": {
+                "filter": [
+                    *base,
+                    {"range": {"year": {"gte": request.baseline_from, "lte": request.baseline_to}}},
+                ]
+            }
+        }
+        candidates_wanted = max(request.limit * 10, 500)
+
+        def period(query: dict[str, Any]) -> Any:
+            return self.client.search(
+                index=self.names.passages,
+                query=query,
+                size=0,
+                track_total_hits=True,
+                aggs={
+                    "words": {"sum": {"field": "term_count"}},
+                    "themes": {
+                        "composite": {
+                            "size": COMPOSITE_PAGE,
+                            "sources": [{"t": {"terms": {"field": "themes"}}}],
+                        }
+                    },
+                },
+            )
+
+        def run() -> EmergingResponse:
+            recent = period(recent_q)
+            baseline = period(baseline_q)
+            recent_n = int(recent["hits"]["total"]["value"])
+            baseline_n = int(baseline["hits"]["total"]["value"])
+            recent_words = int(recent["aggregations"]["words"]["value"])
+            baseline_words = int(baseline["aggregations"]["words"]["value"])
+            themes_recent = self._theme_counts(recent_q, recent)
+            themes_baseline = self._theme_counts(baseline_q, baseline)
+            theme_rows = over_represented(
+                themes_recent,
+                themes_baseline,
+                recent_n,
+                baseline_n,
+                request.min_count,
+                request.limit,
+            )
+            candidates = self._significant_lemmas(recent_q, baseline_q, candidates_wanted)
+            counts_recent, counts_baseline = self._exact_counts(candidates, recent_q, baseline_q)
+            term_rows = over_represented(
+                counts_recent,
+                counts_baseline,
+                recent_words,
+                baseline_words,
+                request.min_count,
+                request.limit,
+            )
+            return EmergingResponse(
+                recent_passages=recent_n,
+                baseline_passages=baseline_n,
+                terms=[
+                    EmergingTerm(term=t, recent=r, baseline=b, score=s) for t, r, b, s in term_rows
+                ],
+                themes=[
+                    EmergingTheme(theme=t, recent=r, baseline=b, score=s)
+                    for t, r, b, s in theme_rows
+                ],
+            )
+
+        return self._call(run)
+
+    def _theme_counts(self, query: dict[str, Any], first: Any) -> Counter[str]:
+        counts: Counter[str] = Counter()
+        agg = first["aggregations"]["themes"]
+        for b in agg["buckets"]:
+            counts[b["key"]["t"]] = int(b["doc_count"])
+        if agg.get("after_key") is not None and len(agg["buckets"]) >= COMPOSITE_PAGE:
+            for b in self._composite(query, [{"t": {"terms": {"field": "themes"}}}]):
+                counts[b["key"]["t"]] = int(b["doc_count"])
+        return counts
+
+    def _significant_lemmas(
+        self, recent_q: dict[str, Any], baseline_q: dict[str, Any], size: int
+    ) -> list[str]:
+        """Lemmas whose passage frequency rises from baseline to recent, from
+        `significant_text` with the baseline as background (not a superset of the recent
+        passages, hence chi-square with `background_is_superset` off)."""
+        found = self.client.search(
+            index=self.names.passages,
+            query=recent_q,
+            size=0,
+            aggs={
+                "terms": {
+                    "significant_text": {
+                        "field": "lemmas",
+                        "size": size,
+                        "min_doc_count": 1,
+                        "shard_min_doc_count": 1,
+                        "background_filter": baseline_q,
+                        "chi_square": {"background_is_superset": False, "include_negatives": False},
+                    }
+                }
+            },
+        )
+        return [
+            b["key"] for b in found["aggregations"]["terms"]["buckets"] if is_countable(b["key"])
+        ]
+
+    def _exact_counts(
+        self, candidates: list[str], recent_q: dict[str, Any], baseline_q: dict[str, Any]
+    ) -> tuple[Counter[str], Counter[str]]:
+        """Occurrences of the candidate lemmas, counted in the passages' lemma streams."""
+        wanted = set(candidates)
+        out: list[Counter[str]] = []
+        for query in (recent_q, baseline_q):
+            counts: Counter[str] = Counter()
+            if wanted:
+                narrowed = {
+                    "bool": {
+                        "filter": [query, {"terms": {"lemmas": sorted(wanted)}}],
+                    }
+                }
+                for hit in es_helpers.scan(
+                    self.client,
+                    index=self.names.passages,
+                    query={"query": narrowed, "_source": ["lemmas"]},
+                    size=SCAN_PAGE,
+                    scroll="2m",
+                ):
+                    counts.update(t for t in hit["_source"]["lemmas"].split() if t in wanted)
+            out.append(counts)
+        return out[0], out[1]
+
+    def recommendations(
+        self, filters: Filters | None = None, offset: int = 0, limit: int = 50, similar: int = 3
+    ) -> RecommendationPage:
+        self._ensure()
+        filters = filters or Filters()
+        doc_filters = Filters(
+            doc_types=filters.doc_types,
+            year_from=filters.year_from,
+            year_to=filters.year_to,
+            document_ids=filters.document_ids,
+        )
+
+        def run() -> RecommendationPage:
+            docs: dict[str, dict[str, Any]] = {}
+            for hit in es_helpers.scan(
+                self.client,
+                index=self.names.documents,
+                query={"query": {"range": {"recommendation_count": {"gt": 0}}}},
+                _source=[
+                    "id",
+                    "doc_type",
+                    "year",
+                    "rec_lemmas",
+                    "body.title",
+                    "body.recommendations",
+                ],
+                size=SCAN_PAGE,
+                scroll="2m",
+            ):
+                docs[hit["_id"]] = hit["_source"]
+            model = RecommendationSimilarity(
+                [
+                    RecItem(doc_id, i, lemmas)
+                    for doc_id, src in sorted(docs.items())
+                    for i, lemmas in enumerate(src.get("rec_lemmas", []))
+                ]
+            )
+            chosen = [
+                (doc_id, src) for doc_id, src in docs.items() if _doc_matches(src, doc_filters)
+            ]
+            chosen.sort(key=lambda d: (d[1].get("year") is None, -(d[1].get("year") or 0), d[0]))
+            flat = [
+                (doc_id, src, i)
+                for doc_id, src in chosen
+                for i in range(len(src["body"].get("recommendations", [])))
+            ]
+            out: list[RecommendationItem] = []
+            for doc_id, src, i in flat[offset : offset + limit]:
+                rec = src["body"]["recommendations"][i]
+                sims = []
+                for other, score in model.similar(doc_id, i, similar):
+                    other_src = docs[other.document_id]
+                    other_rec = other_src["body"]["recommendations"][other.index]
+                    sims.append(
+                        SimilarRecommendation(
+                            document_id=other.document_id,
+                            title=other_src["body"].get("title"),
+                            index=other.index,
+                            number=other_rec.get("number"),
+                            text=other_rec["text"],
+                            score=score,
+                        )
+                    )
+                out.append(
+                    RecommendationItem(
+                        document_id=doc_id,
+                        title=src["body"].get("title"),
+                        doc_type=src["doc_type"],
+                        year=src.get("year"),
+                        index=i,
+                        number=rec.get("number"),
+                        text=rec["text"],
+                        addressee=rec.get("addressee"),
+                        similar=sims,
+                    )
+                )
+            return RecommendationPage(total=len(flat), items=out)
+
+        return self._call(run)
+
+    # --- rebuild --------------------------------------------------------------------------
+
+    def begin_rebuild(self) -> None:
+        self._ensure()
+
+        def run() -> None:
+            if self._next_open():
+                raise RuntimeError("A rebuild is already open; commit or abort it first.")
+            existing = self.client.indices.get(index=self.names.pattern, allow_no_indices=True)
+            version = max((IndexNames.version_of(i) for i in existing.body), default=0) + 1
+            self._create_pair(version, self.names.passages_next, self.names.documents_next)
+
+        self._call(run)
+
+    def rebuild_documents(self, docs: Iterable[Document]) -> int:
+        def targets() -> list[tuple[str, str]]:
+            if not self._next_open():
+                raise RuntimeError("No rebuild is open; call begin_rebuild first.")
+            return [(self.names.passages_next, self.names.documents_next)]
+
+        return self._index_into(docs, targets)
+
+    def commit_rebuild(self) -> None:
+        self._ensure()
+
+        def run() -> None:
+            new_p = self._alias_targets(self.names.passages_next)
+            new_d = self._alias_targets(self.names.documents_next)
+            if not new_p or not new_d:
+                raise RuntimeError("No rebuild is open; call begin_rebuild first.")
+            old_p = self._alias_targets(self.names.passages)
+            old_d = self._alias_targets(self.names.documents)
+            actions: list[dict[str, Any]] = []
+            for live, nxt, old, new in (
+                (self.names.passages, self.names.passages_next, old_p, new_p),
+                (self.names.documents, self.names.documents_next, old_d, new_d),
+            ):
+                actions.extend({"remove": {"index": i, "alias": live}} for i in old)
+                actions.extend({"remove": {"index": i, "alias": nxt}} for i in new)
+                actions.extend(
+                    {"add": {"index": i, "alias": live, "is_write_index": True}} for i in new
+                )
+            # one request: searches see the old pair or the new pair, never a mix
+            self.client.indices.update_aliases(actions=actions)
+            stale = [i for i in old_p + old_d if i not in new_p + new_d]
+            if stale:
+                self.client.indices.delete(index=",".join(stale), ignore_unavailable=True)
+
+        self._call(run)
+
+    def abort_rebuild(self) -> None:
+        self._ensure()
+
+        def run() -> None:
+            new = self._alias_targets(self.names.passages_next) + self._alias_targets(
+                self.names.documents_next
+            )
+            if new:
+                self.client.indices.delete(index=",".join(new), ignore_unavailable=True)
+
+        self._call(run)
+
+    # --- operations -----------------------------------------------------------------------
+
+    def health(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"backend": self.name, "url": redact_url(self.url)}
+        try:
+            state = self.client.options(request_timeout=min(self.timeout_s, 3.0)).cluster.health()
+            out["cluster_status"] = state["status"]
+            out["nodes"] = state["number_of_nodes"]
+            try:
+                count = self.client.options(request_timeout=min(self.timeout_s, 3.0)).count(
+                    index=self.names.documents
+                )
+                out["documents"] = int(count["count"])
+            except NotFoundError:
+                out["documents"] = 0
+            out["status"] = "ok" if state["status"] in {"green", "yellow"} else "unavailable"
+        except (TransportError, ApiError) as exc:
+            out["status"] = "unavailable"
+            out["error"] = self._unavailable(exc).message
+        return out
+
+    def delete_indices(self) -> None:
+        """Drop every index of this prefix (tests and `reviewlens reindex --fresh`)."""
+        self._call(
+            lambda: self.client.indices.delete(
+                index=self.names.pattern, ignore_unavailable=True, allow_no_indices=True
+            )
+        )
+        self._ready = False
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
