@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     elasticsearch_url: str = "http://127.0.0.1:9200"
     elasticsearch_index_prefix: str = "reviewlens"
     elasticsearch_timeout_s: float = 10.0
+    # new indices only; a cluster wants more shards and a replica (docker-compose.cluster.yml)
+    elasticsearch_shards: int = 1
+    elasticsearch_replicas: int = 0
     taxonomy_path: Path = DEFAULT_TAXONOMY
     # "role:key,role:key"; roles are reader, uploader, admin
     api_keys: str = Field(default="", repr=False)

@@ -87,7 +87,9 @@ SCAN_PAGE = 1000
 
 
 def redact_url(url: str) -> str:
-    """The URL without user name or password, for messages and health output."""
+    """The URL(s) without user name or password, for messages and health output."""
+    if "," in url:
+        return ",".join(redact_url(u.strip()) for u in url.split(","))
     parts = urlsplit(url)
     host = parts.hostname or ""
     if parts.port:
@@ -273,8 +275,8 @@ class ElasticsearchBackend:
             prefix=settings.elasticsearch_index_prefix,
             timeout_s=settings.elasticsearch_timeout_s,
             expand=expand,
-            shards=getattr(settings, "elasticsearch_shards", 1),
-            replicas=getattr(settings, "elasticsearch_replicas", 0),
+            shards=settings.elasticsearch_shards,
+            replicas=settings.elasticsearch_replicas,
         )
 
     # --- connection -----------------------------------------------------------------------
@@ -285,8 +287,10 @@ class ElasticsearchBackend:
         if self._client is None:
             with self._lock:
                 if self._client is None:
+                    # several nodes may be given, comma-separated; each may carry credentials
+                    hosts = [u.strip() for u in self.url.split(",") if u.strip()]
                     self._client = Elasticsearch(
-                        self.url,
+                        hosts,
                         request_timeout=self.timeout_s,
                         max_retries=0,  # retried here, with backoff
                         retry_on_timeout=False,
@@ -580,6 +584,8 @@ class ElasticsearchBackend:
                 track_total_hits=True,
                 aggs=aggs or None,
                 source_excludes=["lemmas"],
+                # with several shards, score with index-wide term statistics as one shard would
+                search_type="dfs_query_then_fetch" if self.shards > 1 else None,
             )
 
         found = self._call(run)
