@@ -2,48 +2,91 @@
 
 The index never stems or folds words itself: it stores the lemma stream made here, and queries
 are lemmatised here too. Highlights use `lemma_offsets` to find the query's words in the
-original passage text.
+original passage text. The tagging pipeline (`nlp.pipeline`) starts from the same tokenizer and
+the same lemmatizer component, so a tagged passage's `lemmas` equal `lemma_text(passage.text)`.
 """
 
 from __future__ import annotations
 
 import threading
 from functools import lru_cache
+from typing import Any
 
 import spacy
 from spacy.language import Language
+from spacy.lookups import load_lookups
+from spacy.tokens import Doc
 
 _LOCK = threading.Lock()
+
+LEMMATIZER = "reviewlens_lemmatizer"
+
+# spaCy's lookup table has a few entries that would surprise anyone searching review text
+_OVERRIDES = {"does": "do", "as": "as", "'s": "", "’s": "", "'": "", "’": ""}
+_CACHE_LIMIT = 500_000
+
+
+class LookupLemmatizer:
+    """Lower-case first, then look up, so "Bruising" and "bruising" give the same lemma.
+
+    Lemmas are cached per token string (by its hash), which keeps the whole tagging pipeline
+    fast: review text repeats its vocabulary heavily.
+    """
+
+    def __init__(self, nlp: Language, table: str) -> None:
+        self._table = load_lookups(nlp.lang or "en", [table]).get_table(table)
+        self._strings = nlp.vocab.strings
+        self._cache: dict[int, int] = {}
+
+    def lemma(self, text: str) -> str:
+        lower = text.lower()
+        if lower in _OVERRIDES:
+            return _OVERRIDES[lower]
+        found = self._table.get(lower)
+        return str(found).lower() if found else lower
+
+    def __call__(self, doc: Doc) -> Doc:
+        cache = self._cache
+        if len(cache) > _CACHE_LIMIT:
+            cache.clear()
+        for token in doc:
+            orth = token.orth
+            lemma_id = cache.get(orth)
+            if lemma_id is None:
+                lemma_id = self._strings.add(self.lemma(token.text))
+                cache[orth] = lemma_id
+            token.lemma = lemma_id
+        return doc
+
+
+@Language.factory(LEMMATIZER, default_config={"table": "lemma_lookup"})
+def make_lemmatizer(nlp: Language, name: str, table: str) -> LookupLemmatizer:
+    return LookupLemmatizer(nlp, table)
+
+
+def base_pipeline() -> Language:
+    """A new blank English pipeline with the project's lemmatizer: no model download."""
+    nlp = spacy.blank("en")
+    nlp.max_length = 20_000_000  # no parser or NER here, so long texts are cheap
+    nlp.add_pipe(LEMMATIZER)
+    return nlp
 
 
 @lru_cache(maxsize=1)
 def lemmatizer() -> Language:
-    """A blank English pipeline with spaCy's lookup lemmatizer: no model download, fast."""
+    """The shared lemmatising pipeline used for the index and for queries."""
     with _LOCK:
-        nlp = spacy.blank("en")
-        nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
-        nlp.initialize()
-    return nlp
+        return base_pipeline()
 
 
-def _norm(lemma: str, text: str) -> str:
-    # the lookup table turns "'s" into "have"; possessives are not words a user searches for
-    if text in {"'s", "’s", "'", "’"}:
-        return ""
-    return lemma.lower()
+def doc_lemma_tokens(doc: Doc | Any) -> list[str]:
+    """Lemmas of the word tokens of a processed doc or span, punctuation and blanks dropped."""
+    return [t.lemma_ for t in doc if t.lemma_ and not (t.is_punct or t.is_space)]
 
 
 def lemma_tokens(text: str) -> list[str]:
     """Lower-cased lemmas of the word tokens of `text`, punctuation dropped."""
-    doc = lemmatizer()(text)
-    out: list[str] = []
-    for token in doc:
-        if token.is_punct or token.is_space:
-            continue
-        lemma = _norm(token.lemma_ or token.text, token.text)
-        if lemma:
-            out.append(lemma)
-    return out
+    return doc_lemma_tokens(lemmatizer()(text))
 
 
 def lemma_text(text: str) -> str:
@@ -54,11 +97,8 @@ def lemma_text(text: str) -> str:
 def lemma_offsets(text: str) -> list[tuple[int, int, str]]:
     """(start, end, lemma) for each word token, for highlighting the original text."""
     doc = lemmatizer()(text)
-    out: list[tuple[int, int, str]] = []
-    for token in doc:
-        if token.is_punct or token.is_space:
-            continue
-        lemma = _norm(token.lemma_ or token.text, token.text)
-        if lemma:
-            out.append((token.idx, token.idx + len(token.text), lemma))
-    return out
+    return [
+        (t.idx, t.idx + len(t.text), t.lemma_)
+        for t in doc
+        if t.lemma_ and not (t.is_punct or t.is_space)
+    ]
