@@ -1,0 +1,89 @@
+"""The contract suite on the embedded backend, plus what only SQLite has: the file itself."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from contract.data import ALL, CASTLE, expand
+from contract.suite import BackendContract
+
+from reviewlens.errors import BackendUnavailable
+from reviewlens.settings import Settings
+from search_api.backend import SearchRequest, create_backend
+from search_api.query import parse_query
+from search_api.sqlite_backend import FILE_NAME, SqliteBackend, fts_quote, to_fts
+
+
+@pytest.fixture
+def backend(tmp_path: Path) -> Iterator[SqliteBackend]:
+    instance = SqliteBackend(tmp_path / "index" / FILE_NAME, expand=expand)
+    yield instance
+    instance.close()
+
+
+class TestSqliteContract(BackendContract):
+    pass
+
+
+def test_fts_terms_are_always_quoted() -> None:
+    assert fts_quote('a"b') == '"a""b"'
+    expr = to_fts(parse_query('NEAR neglect -"hidden men" OR escal*'))
+    assert expr == '((("near" AND "neglect") NOT "hide man") OR "escal"*)'
+
+
+def test_created_from_settings_in_the_data_dir(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    backend = create_backend(settings, expand=expand)
+    try:
+        assert isinstance(backend, SqliteBackend)
+        backend.index_documents([CASTLE])
+        assert backend.count() == 1
+    finally:
+        backend.close()
+    assert (tmp_path / "data" / FILE_NAME).is_file()
+
+
+def test_index_survives_reopening_and_uses_wal(tmp_path: Path) -> None:
+    path = tmp_path / FILE_NAME
+    first = SqliteBackend(path, expand=expand)
+    first.index_documents(ALL)
+    first.close()
+    second = SqliteBackend(path, expand=expand)
+    try:
+        assert second.count() == len(ALL)
+        assert second.search(SearchRequest(query="CSE")).total == 2
+    finally:
+        second.close()
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.close()
+
+
+def test_rebuild_in_another_process_is_seen(tmp_path: Path) -> None:
+    """The CLI may reindex while the server runs: both open the same file."""
+    path = tmp_path / FILE_NAME
+    server = SqliteBackend(path, expand=expand)
+    cli = SqliteBackend(path, expand=expand)
+    try:
+        server.index_documents(ALL)
+        cli.begin_rebuild()
+        cli.rebuild_documents([CASTLE])
+        server.index_documents([ALL[0]])  # arrives mid-rebuild through the other connection
+        assert server.count() == len(ALL)
+        cli.commit_rebuild()
+        assert server.count() == 2
+        assert server.health()["rebuilding"] is False
+    finally:
+        cli.close()
+        server.close()
+
+
+def test_closed_backend_refuses_politely(tmp_path: Path) -> None:
+    backend = SqliteBackend(tmp_path / FILE_NAME)
+    backend.close()
+    with pytest.raises(BackendUnavailable):
+        backend.count()
+    assert backend.health()["status"] == "unavailable"
