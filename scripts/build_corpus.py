@@ -41,7 +41,7 @@ FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 FIXED_TIME = dt.datetime(2025, 1, 1, 9, 0, 0, tzinfo=dt.UTC)
 
 FACT_RE = re.compile(r"\[\[(.+?)\]\]")
-PARA_NO_RE = re.compile(r"^(\d+(?:\.\d+)+)\.?\s+")
+PARA_NO_RE = re.compile(r"^(\d+(?:\.\d+)+|\d{1,3}(?=\.\s))\.?\s+")
 HEADING_RE = re.compile(r"^(#{1,3})\s+(.*?)\s*(?:\{(\w+)\})?\s*$")
 
 
@@ -88,16 +88,22 @@ def parse_source(path: Path) -> Source:
         if not lines:
             continue
         rest: list[str] = []
+        keep_lines = False
         for ln in lines:
             if ln.startswith("@"):
                 word, _, arg = ln[1:].partition(" ")
-                if word == "rec":
+                if word == "lines":
+                    keep_lines = True
+                elif word == "rec":
                     recs.append(dict(kv.split("=", 1) for kv in shlex.split(arg)))
                 else:
                     blocks.append(Block(kind=word, text=arg.strip()))
             else:
                 rest.append(ln)
         if not rest:
+            continue
+        if keep_lines:  # an address block: one line, one paragraph
+            blocks += [Block("para", ln.strip()) for ln in rest]
             continue
         first = rest[0]
         if m := HEADING_RE.match(first):
@@ -343,7 +349,8 @@ class PdfLayout:
         if indent:
             self.pdf.set_font(self.font, "", self.size)
             self.pdf.set_xy(self.x0, self.y)
-            self.pdf.cell(indent, self.lh, num or "")
+            label = m.group(0).strip() if (m := PARA_NO_RE.match(b.text)) else ""
+            self.pdf.cell(indent, self.lh, label)
         self.text_lines(lines, indent)
         self.y += self.lh * 0.6
         return page
@@ -478,6 +485,7 @@ class PdfLayout:
                 self.pdf.cell(150, size * 0.5, ln, align="C")
                 y += size * 0.55
             y += 8
+        self.y = self.bottom  # the title page is full: the body starts on a fresh page
 
     def contents(self) -> None:
         entries = [b for b in self.src.blocks if b.kind == "heading" and b.level == 1]
