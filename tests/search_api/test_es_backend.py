@@ -1,0 +1,109 @@
+"""The shared contract suite against a real Elasticsearch node, plus what only this backend
+has: versioned indices behind aliases, exact counting across shards, error mapping."""
+
+from __future__ import annotations
+
+import pytest
+
+from contract import data
+from contract.suite import BackendContract
+from es_fixtures import ES_URL, BackendFactory, es_factory  # noqa: F401  (fixture)
+from reviewlens.errors import BackendUnavailable
+from reviewlens.settings import Settings
+from search_api.backend import Filters, SearchBackend, SearchRequest, create_backend
+from search_api.es_backend import ElasticsearchBackend, redact_url
+
+pytestmark = [pytest.mark.elasticsearch, pytest.mark.integration]
+
+
+@pytest.fixture
+def backend(es_factory: BackendFactory) -> SearchBackend:  # noqa: F811
+    return es_factory(expand=data.expand)
+
+
+class TestElasticsearchContract(BackendContract):
+    """Every contract test, unchanged, on the real node."""
+
+
+def test_created_from_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REVIEWLENS_SEARCH_BACKEND", "elasticsearch")
+    monkeypatch.setenv("REVIEWLENS_ELASTICSEARCH_URL", "http://127.0.0.1:1")
+    monkeypatch.setenv("REVIEWLENS_ELASTICSEARCH_SHARDS", "3")
+    backend = create_backend(Settings())
+    assert isinstance(backend, ElasticsearchBackend)
+    assert backend.shards == 3
+    # nothing connects until the first call, so the app can start while the node is down
+    assert backend._client is None
+
+
+def test_unreachable_node_is_backend_unavailable() -> None:
+    backend = ElasticsearchBackend("http://127.0.0.1:1", prefix="nowhere", retries=1, backoff_s=0.01)
+    with pytest.raises(BackendUnavailable) as err:
+        backend.search(SearchRequest(query="neglect"))
+    assert err.value.http_status == 503
+    assert "127.0.0.1:1" in err.value.message
+    health = backend.health()
+    assert health["status"] == "unavailable" and "unavailable" in health["error"]
+
+
+def test_credentials_never_appear_in_messages() -> None:
+    url = "http://elastic:s3cret@127.0.0.1:1"
+    assert redact_url(url) == "http://127.0.0.1:1"
+    backend = ElasticsearchBackend(url, prefix="nowhere", retries=0)
+    with pytest.raises(BackendUnavailable) as err:
+        backend.count()
+    assert "s3cret" not in str(err.value)
+    assert "s3cret" not in str(backend.health())
+
+
+def test_indices_are_versioned_behind_aliases(es_factory: BackendFactory) -> None:  # noqa: F811
+    backend = es_factory(expand=data.expand)
+    backend.index_documents(data.ALL)
+    names = backend.names
+    assert backend.client.indices.get_alias(name=names.passages).body.keys() == {
+        f"{names.passages}-v1"
+    }
+    backend.begin_rebuild()
+    # a second process sees the open rebuild through its alias
+    other = es_factory(expand=data.expand)
+    with pytest.raises(RuntimeError):
+        other.begin_rebuild()
+    other.rebuild_documents(data.ALL[:2])
+    backend.commit_rebuild()
+    assert backend.client.indices.get_alias(name=names.passages).body.keys() == {
+        f"{names.passages}-v2"
+    }
+    assert not backend.client.indices.exists(index=f"{names.passages}-v1")
+    assert backend.count() == 2
+
+
+def test_mapping_is_explicit_and_strict(es_factory: BackendFactory) -> None:  # noqa: F811
+    backend = es_factory()
+    backend.index_documents(data.ALL[:1])
+    mapping = backend.client.indices.get_mapping(index=backend.names.passages).body
+    (index_mapping,) = mapping.values()
+    assert index_mapping["mappings"]["dynamic"] == "strict"
+    assert index_mapping["mappings"]["properties"]["lemmas"]["analyzer"] == "standard"
+
+
+def test_counts_are_exact_across_shards(es_factory: BackendFactory) -> None:  # noqa: F811
+    one = es_factory(expand=data.expand)
+    one.index_documents(data.ALL)
+    many = ElasticsearchBackend(ES_URL, prefix=one.names.prefix + "-s3", shards=3)
+    try:
+        many.index_documents(data.ALL)
+        assert many.theme_frequency("year") == one.theme_frequency("year")
+        assert many.cooccurrence() == one.cooccurrence()
+        request = SearchRequest(query="neglect", limit=100)
+        assert many.search(request).facets == one.search(request).facets
+        assert many.count(Filters(themes=["neglect"])) == one.count(Filters(themes=["neglect"]))
+    finally:
+        many.delete_indices()
+        many.close()
+
+
+def test_bulk_batches_are_bounded(es_factory: BackendFactory) -> None:  # noqa: F811
+    # a tiny batch forces many bulk requests; the result must be the same as one request
+    small = es_factory(expand=data.expand, bulk_batch=2)
+    assert small.index_documents(data.ALL) == len(data.ALL)
+    assert small.search(SearchRequest(query=None, limit=0)).total == data.TOTAL_PASSAGES
