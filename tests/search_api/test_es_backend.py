@@ -4,10 +4,10 @@ has: versioned indices behind aliases, exact counting across shards, error mappi
 from __future__ import annotations
 
 import pytest
-
 from contract import data
 from contract.suite import BackendContract
 from es_fixtures import ES_URL, BackendFactory, es_factory  # noqa: F401  (fixture)
+
 from reviewlens.errors import BackendUnavailable
 from reviewlens.settings import Settings
 from search_api.backend import Filters, SearchBackend, SearchRequest, create_backend
@@ -37,7 +37,9 @@ def test_created_from_settings(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_unreachable_node_is_backend_unavailable() -> None:
-    backend = ElasticsearchBackend("http://127.0.0.1:1", prefix="nowhere", retries=1, backoff_s=0.01)
+    backend = ElasticsearchBackend(
+        "http://127.0.0.1:1", prefix="nowhere", retries=1, backoff_s=0.01
+    )
     with pytest.raises(BackendUnavailable) as err:
         backend.search(SearchRequest(query="neglect"))
     assert err.value.http_status == 503
