@@ -96,6 +96,10 @@ def parse_source(path: Path) -> Source:
                     keep_lines = True
                 elif word == "rec":
                     recs.append(dict(kv.split("=", 1) for kv in shlex.split(arg)))
+                elif word == "box":
+                    bm = re.match(r"(.*?)\s*(?:\{(\w+)\})?$", arg.strip())
+                    assert bm is not None
+                    blocks.append(Block("box", bm.group(1), 1, bm.group(2)))
                 else:
                     blocks.append(Block(kind=word, text=arg.strip()))
             else:
@@ -419,11 +423,11 @@ class PdfLayout:
         self.y += self.lh
         return first_page
 
-    def box(self, title: str, blocks: list[Block]) -> None:
+    def box(self, box: Block, blocks: list[Block]) -> None:
         """A boxed section (learning briefs): measure first, then draw the frame and the text."""
         lh = self.lh
         inner = self.colw - 8
-        tl = self.wrap(title, inner, "B", self.size + 1)
+        tl = self.wrap(box.text, inner, "B", self.size + 1)
         h = len(tl) * (self.size + 1) * 0.5 + 4
         for b in blocks:
             if b.kind == "para":
@@ -439,7 +443,6 @@ class PdfLayout:
         top = self.y
         self.y += 3
         saved_x = self.x0
-        head = Block("heading", title, 3, None)
         p.set_text_color(20, 60, 110)
         for ln in tl:
             p.set_font(self.font, "B", self.size + 1)
@@ -447,7 +450,7 @@ class PdfLayout:
             p.cell(inner, (self.size + 1) * 0.5, ln)
             self.y += (self.size + 1) * 0.5
         p.set_text_color(0, 0, 0)
-        self.headings.append((head, page))
+        self.headings.append((box, page))
         self.y += 1
         for b in blocks:
             if b.kind == "para":
@@ -459,6 +462,7 @@ class PdfLayout:
                 self.placed.append(Placed(b, page))
             elif b.kind == "bullets":
                 for item in b.items:
+                    p.set_fill_color(20, 60, 110)
                     p.circle(saved_x + 5.5, self.y + lh / 2, 0.8, style="F")
                     for ln in self.wrap(item, inner - 6):
                         p.set_font(self.font, "", self.size)
@@ -625,7 +629,7 @@ class PdfLayout:
                     inner.append(blocks[i])
                     i += 1
                 i += 1
-                self.box(b.text, inner)
+                self.box(b, inner)
             elif self.in_scan:
                 page = self.scan_block(b)
                 if b.kind == "heading":
@@ -840,7 +844,7 @@ def make_facts(src: Source, info: dict[str, Any]) -> dict[str, Any]:
     passages = []
     kind = "other"
     for b in src.blocks:
-        if b.kind == "heading":
+        if b.kind in ("heading", "box"):
             if b.level == 1:
                 kind = b.section_kind or "other"
             elif b.section_kind:
