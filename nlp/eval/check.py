@@ -214,7 +214,8 @@ def assign_splits(passages: Iterable[EvalPassage]) -> dict[str, Split]:
     for _ in range(len(items)):
         moved = False
         for theme in THEME_IDS:
-            for short, other in (("heldout", "dev"), ("dev", "heldout")):
+            pairs: tuple[tuple[Split, Split], ...] = (("heldout", "dev"), ("dev", "heldout"))
+            for short, other in pairs:
                 if count(theme, short) >= MIN_PER_SPLIT or count(theme, other) <= MIN_PER_SPLIT:
                     continue
                 candidates = [
