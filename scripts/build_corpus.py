@@ -242,7 +242,7 @@ class PdfLayout:
     # page furniture
     def _header(self) -> None:
         h = self.meta.get("header")
-        if not h or self.in_scan:
+        if not h or self.in_scan or self.pdf.page_no() in self.scan_pages:
             return
         p = self.pdf
         p.set_font(self.font, "", 8)
@@ -255,7 +255,7 @@ class PdfLayout:
 
     def _footer(self) -> None:
         f = self.meta.get("footer")
-        if f is None or self.in_scan:
+        if f is None or self.pdf.page_no() in self.scan_pages:
             return
         p = self.pdf
         p.set_font(self.font, "", 8)
@@ -798,12 +798,13 @@ def build_md(src: Source) -> tuple[bytes, dict[str, Any]]:
 
 
 def build_txt(src: Source) -> tuple[bytes, dict[str, Any]]:
-    out = [src.meta["title"].upper(), ""]
+    title = src.meta["title"]
+    out = [title, "=" * len(title), ""]
     out += [ln for x in src.meta.get("lede", []) for ln in (textwrap.fill(x, 78), "")]
     for b in src.blocks:
         if b.kind == "heading":
-            rule = "=" if b.level == 1 else "-"
-            out += [b.text, rule * len(b.text), ""]
+            rule = ["-" * len(b.text)] if b.level == 1 else []
+            out += [b.text, *rule, ""]
         elif b.kind == "para":
             out += [textwrap.fill(plain(b.text), 78), ""]
         elif b.kind == "bullets":
@@ -840,6 +841,7 @@ def make_facts(src: Source, info: dict[str, Any]) -> dict[str, Any]:
         else " ".join([plain(i) for i in b.items] + [plain(c) for r in b.rows for c in r])
         for b in src.blocks
     )
+    front = " ".join(str(x) for x in m.get("title_page", []) + m.get("lede", []))
     sections = []
     passages = []
     kind = "other"
@@ -858,7 +860,7 @@ def make_facts(src: Source, info: dict[str, Any]) -> dict[str, Any]:
                     }
                 )
         for phrase in b.facts:
-            if full_text.count(phrase) != 1:
+            if (full_text + " " + front).count(phrase) != 1:
                 raise ValueError(f"{m['file']}: fact phrase not unique: {phrase!r}")
             passages.append(
                 {
@@ -880,7 +882,7 @@ def make_facts(src: Source, info: dict[str, Any]) -> dict[str, Any]:
     if paged and m.get("contents"):
         absent.append(".....")
     for a in absent:
-        if a in full_text:
+        if a in full_text or a in front:
             raise ValueError(f"{m['file']}: 'absent' string is in the body: {a!r}")
     facts: dict[str, Any] = {
         "file": m["file"],
