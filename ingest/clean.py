@@ -113,7 +113,7 @@ _SECOND_PARTS = (
     "sleep",
 )
 _SUFFIX_ONLY = re.compile(r"^(?:[a-z]{1,3}|tion|sion|ment|ness|ity|ous|ing|ings|ies|ised|ized)\b")
-_HYPHENS = ("-", "\u2010", "\u00ad", "\x02")
+_HYPHENS = ("-", "\u2010", "\u00ad", "\x02", "\ufffe")
 _WORD_TAIL = re.compile(r"([A-Za-z][A-Za-z'\u2019-]*)$")
 
 _PAGE_NUMBER = re.compile(
@@ -128,8 +128,14 @@ _LEADERS = re.compile(r"(?:\.{4,}|\u2026{2,}|(?:\.\s){4,}|_{4,}|\s{2,}\.{2,})\s*
 _ENDS_WITH_PAGE = re.compile(r"\S\s+\d{1,4}$|\t\d{1,4}$")
 
 
+_PDFIUM_HYPHEN = re.compile(r"(\S+)[\ufffe\x02]\s*(\S*)")
+
+
 def normalise(text: str) -> str:
     """Ligatures to letters, odd spaces to one space, invisible characters removed."""
+    if "\ufffe" in text or "\x02" in text:
+        # pdfium marks a line-end hyphen it guessed was hyphenation; it may be "multi-agency"
+        text = _PDFIUM_HYPHEN.sub(lambda m: _join_hyphen(m.group(1) + "-", m.group(2)), text)
     text = _CONTROL.sub("", text.translate(_TRANSLATE))
     return _SPACES.sub(" ", text).strip()
 
@@ -138,8 +144,8 @@ def _join_hyphen(left: str, right: str) -> str:
     """Join a line ending in a hyphen to the next line, choosing the likelier spelling."""
     mark = left[-1]
     stem = left[:-1]
-    if mark in ("\u00ad", "\x02"):
-        return stem + right  # a soft hyphen is never part of the word
+    if mark == "\u00ad":
+        return stem + right  # an author's soft hyphen is never part of the word
     tail = _WORD_TAIL.search(stem)
     if not right or not tail:
         return f"{left} {right}" if not right[:1].isalpha() else left + right
@@ -173,7 +179,9 @@ def join_lines(lines: list[str]) -> str:
 
 
 def _repeat_key(text: str) -> str:
-    return re.sub(r"\d+", "#", text.lower()).strip()
+    """Digits and punctuation ignored, so OCR noise and changing numbers still match."""
+    key = re.sub(r"\d+", "#", text.lower())
+    return " ".join(re.sub(r"[^a-z#]+", " ", key).split())
 
 
 def _page_offsets(text: str, page: int) -> set[int]:
@@ -193,7 +201,7 @@ def remove_running_lines(blocks: list[Block], edge: int = 3) -> list[Block]:
     if len(by_page) < 2:
         return blocks
     pages = len(by_page)
-    needed = pages if pages < 4 else max(3, math.ceil(pages * 0.4))
+    needed = max(2, math.ceil(pages * 0.4))
     exact: Counter[str] = Counter()
     numbered: dict[str, Counter[int]] = {}
     candidates: list[int] = []
@@ -203,7 +211,7 @@ def remove_running_lines(blocks: list[Block], edge: int = 3) -> list[Block]:
         texts = {blocks[i].text for i in edges if len(blocks[i].text) <= 200}
         for text in texts:
             exact[text] += 1
-            if any(ch.isdigit() for ch in text):
+            if len(text) <= 100 and any(ch.isdigit() for ch in text):
                 offsets = numbered.setdefault(_repeat_key(text), Counter())
                 offsets.update(_page_offsets(text, page))
     repeated_keys = {

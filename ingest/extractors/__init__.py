@@ -23,7 +23,7 @@ from reviewlens.errors import (
 from reviewlens.model import RawDocument
 from reviewlens.settings import Settings, get_settings
 
-__all__ = ["Extractor", "extract_raw", "register", "registered"]
+__all__ = ["Extractor", "auction", "extract_raw", "register", "registered"]
 
 
 def extract_raw(data: bytes, file_name: str, settings: Settings | None = None) -> RawDocument:

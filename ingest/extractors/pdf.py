@@ -11,8 +11,10 @@ Tesseract.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import io
+import logging
 import re
 import statistics
 from collections import Counter
@@ -23,7 +25,7 @@ from ingest.clean import join_lines
 from ingest.detect import PDF
 from ingest.extractors.base import register
 from reviewlens.errors import CorruptFile, EncryptedFile, TooManyPages
-from reviewlens.model import Block, RawDocument
+from reviewlens.model import Block, BlockKind, RawDocument
 from reviewlens.settings import Settings
 
 # OCR render cap: about A4 at 300 dpi; a page claiming to be metres wide is scaled down to fit
@@ -37,6 +39,10 @@ _LIST_START = re.compile(
 )
 _NUMBERED_START = re.compile(r"^(?:\d{1,2}(?:\.\d{1,3}){1,3}\.?|[A-Z]?\d{1,2}\.)\s+\S")
 _BULLETS = "\u2022\u25cf\u25aa\u25e6\u2023\u2043"
+# a paragraph number or bullet set apart from its text ("1.1" in a hanging margin)
+_LABEL = re.compile(
+    r"^(?:\d{1,2}(?:\.\d{1,3}){0,3}\.?|[A-Z]{1,2}\d{1,2}\.?|\(?[a-z]{1,2}\)|[\u2022\u25cf\u25aa\u25e6\u2013*-])$"
+)
 
 
 @dataclass
@@ -156,6 +162,10 @@ def _run_lines(textpage: Any, reader: _PageReader) -> list[list[_Line]]:
                 )
             else:
                 merged.append(run)
+        if len(merged) == 2 and _LABEL.match(merged[0].text):
+            label, body = merged
+            merged = [_Line(f"{label.text} {body.text}", label.x0, body.x1, body.y, body.size,
+                            body.bold)]  # fmt: skip
         merged_rows.append(merged)
     return merged_rows
 
@@ -330,6 +340,8 @@ class _LazyPlumber:
             if self.pdf is None:
                 import pdfplumber
 
+                # pdfminer's warnings quote content-stream operands; document text stays out of logs
+                logging.getLogger("pdfminer").setLevel(logging.CRITICAL)
                 self.pdf = pdfplumber.open(io.BytesIO(self.data))
             self.calls += 1
             return _plumber_tables(self.pdf, page_index, height)
@@ -338,7 +350,16 @@ class _LazyPlumber:
 
     def close(self) -> None:
         if self.pdf is not None:
-            self.pdf.close()
+            # closing walks every page, damaged ones too
+            with contextlib.suppress(Exception):
+                self.pdf.close()
+
+
+def render_scale(width: float, height: float) -> float:
+    """Pixels per PDF unit for OCR: 300 dpi, less for pages too big to render whole."""
+    scale = OCR_DPI / 72
+    scale = min(scale, (MAX_RENDER_PIXELS / (width * height)) ** 0.5)
+    return min(scale, MAX_RENDER_SIDE / max(width, height))
 
 
 def _ocr_page(page: Any, page_number: int, settings: Settings) -> list[Block]:
@@ -348,9 +369,7 @@ def _ocr_page(page: Any, page_number: int, settings: Settings) -> list[Block]:
     width, height = float(page.get_width()), float(page.get_height())
     if width <= 0 or height <= 0:
         return []
-    scale = OCR_DPI / 72
-    scale = min(scale, (MAX_RENDER_PIXELS / (width * height)) ** 0.5)
-    scale = min(scale, MAX_RENDER_SIDE / max(width, height))
+    scale = render_scale(width, height)
     bitmap = page.render(scale=scale, grayscale=True)
     image = bitmap.to_pil()
     try:
@@ -377,7 +396,9 @@ def _ocr_page(page: Any, page_number: int, settings: Settings) -> list[Block]:
         lines = [" ".join(words) for _, words in sorted(paragraphs[key].items())]
         text = join_lines(lines)
         if text:
-            kind = "list_item" if _LIST_START.match(text) else "paragraph"
+            kind = "list_item" if text[:1] in _BULLETS else "paragraph"
+            if kind == "list_item":
+                text = text[1:].lstrip()
             blocks.append(Block(text=text, page=page_number, kind=kind, ocr=True))
     return blocks
 
@@ -419,11 +440,14 @@ def _flow_blocks(
         return [Block(text=text, page=page, kind="table_row", font_size=flow.lines[0].size)]
     blocks: list[Block] = []
     current: list[_Line] = []
+    left = min(line.x0 for line in flow.lines)
 
     def flush() -> None:
         if not current:
             return
         first = current[0]
+        # items whose bullets are drawn as shapes: indented, after a line ending ":" or ";"
+        after_colon = bool(blocks) and blocks[-1].text.endswith((":", ";"))
         text = join_lines([line.text for line in current])
         if text:
             if _heading_like(first, body) and all(_heading_like(x, body) for x in current):
@@ -439,24 +463,34 @@ def _flow_blocks(
                     )
                 )
             else:
-                kind = "list_item" if _LIST_START.match(first.text) else "paragraph"
+                kind: BlockKind = "list_item" if _LIST_START.match(first.text) else "paragraph"
+                if after_colon and first.x0 > left + 0.5 * first.size:
+                    kind = "list_item"
                 if kind == "list_item" and first.text[:1] in _BULLETS:
                     text = text[1:].lstrip()
                 blocks.append(Block(text=text, page=page, kind=kind, font_size=first.size))
         current.clear()
 
+    right = max(line.x1 for line in flow.lines)
     for line in flow.lines:
         if current:
             previous = current[-1]
             step = previous.y - line.y
             spacing = gap or previous.size * 1.2
+            both_headings = _heading_like(line, body) and _heading_like(previous, body)
+            if both_headings:
+                spacing = max(spacing, previous.size * 1.25)
+            ended = previous.text.endswith((".", ":", ";", "?", "!", ")")) or (
+                previous.x1 < right - 4 * previous.size
+            )
+            starts_item = bool(_LIST_START.match(line.text) or _NUMBERED_START.match(line.text))
             new_block = (
                 step > spacing * 1.45
                 or step < -previous.size  # jumped back up: a new run elsewhere
                 or abs(line.size - previous.size) > 0.6
                 or _heading_like(line, body) != _heading_like(previous, body)
-                or _LIST_START.match(line.text) is not None
-                or _NUMBERED_START.match(line.text) is not None
+                or (starts_item and ended)
+                or previous.text.endswith((":", ";"))
             )
             if new_block:
                 flush()
