@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from nlp.eval import check
+from nlp.eval.baseline import keyword_tags, score
 from nlp.eval.check import EvalPassage, assign_splits, load, validate
 
 PASSAGES = Path(__file__).resolve().parents[2] / "nlp" / "eval" / "passages.jsonl"
@@ -258,3 +259,38 @@ def test_write_round_trips_and_fixes_splits(tmp_path: Path, passages: list[EvalP
     ]
     check.write(scrambled, path)
     assert load(path) == passages
+
+
+def test_keyword_baseline_ignores_negation_by_design() -> None:
+    assert "domestic_abuse" in keyword_tags("There was no evidence of domestic abuse.")
+    assert "sudi_safe_sleep" in keyword_tags("The baby slept on the sofa with her father.")
+    assert "sudi_safe_sleep" not in keyword_tags("The family sat in the lounge.")
+    # a short signal must not fire inside a longer word
+    assert "domestic_abuse" not in keyword_tags("The daughter was seen today.")
+
+
+def test_score_counts_hits_misses_and_tagged_traps() -> None:
+    def make(pid: str, text: str, themes: tuple[str, ...], traps: tuple[str, ...]) -> EvalPassage:
+        return EvalPassage(pid, text, themes, traps, None, "dev", "cspr")
+
+    sample = [
+        make("p0001", "a", ("neglect",), ("domestic_abuse",)),
+        make("p0002", "b", ("neglect", "early_help"), ()),
+        make("p0003", "c", (), ("neglect",)),
+    ]
+    predictions = {"a": {"neglect", "domestic_abuse"}, "b": {"neglect"}, "c": set[str]()}
+    result = score(sample, lambda text: predictions[text])
+    # tp 2 (neglect twice), fp 1 (domestic_abuse), fn 1 (early_help)
+    assert result.precision == pytest.approx(2 / 3)
+    assert result.recall == pytest.approx(2 / 3)
+    assert result.f1 == pytest.approx(2 / 3)
+    assert result.trap_fp_rate == pytest.approx(1 / 2)
+    assert result.per_theme_f1["neglect"] == pytest.approx(1.0)
+    assert result.per_theme_f1["early_help"] == pytest.approx(0.0)
+
+
+def test_the_set_is_harder_than_keyword_matching(passages: list[EvalPassage]) -> None:
+    """Passages were written by meaning: signal words alone must not solve the set."""
+    result = score([p for p in passages if p.split == "heldout"], keyword_tags)
+    assert result.f1 < 0.7
+    assert result.trap_fp_rate > 0.3
