@@ -48,9 +48,9 @@ def require_node() -> None:
     pytest.skip(reason)
 
 
-def es_script(command: str) -> str:
-    """Run scripts/elasticsearch.sh for the node the tests use; its port follows the URL."""
-    port = ES_URL.rsplit(":", 1)[-1].split("/")[0]
+def es_script(command: str, port: str | None = None) -> str:
+    """Run scripts/elasticsearch.sh for a node on `port` (default: the port of ES_URL)."""
+    port = port or ES_URL.rsplit(":", 1)[-1].split("/")[0]
     done = subprocess.run(
         ["bash", str(ES_SCRIPT), command],
         env={**os.environ, "REVIEWLENS_ES_PORT": port},
