@@ -12,7 +12,9 @@ import threading
 from functools import lru_cache
 from typing import Any
 
+import numpy
 import spacy
+from spacy.attrs import LEMMA, ORTH
 from spacy.language import Language
 from spacy.lookups import load_lookups
 from spacy.tokens import Doc
@@ -49,13 +51,17 @@ class LookupLemmatizer:
         cache = self._cache
         if len(cache) > _CACHE_LIMIT:
             cache.clear()
-        for token in doc:
-            orth = token.orth
+        strings = self._strings
+        orths = doc.to_array([ORTH]).tolist()
+        lemmas = []
+        for orth in orths:
             lemma_id = cache.get(orth)
             if lemma_id is None:
-                lemma_id = self._strings.add(self.lemma(token.text))
+                lemma_id = strings.add(self.lemma(strings[orth]))
                 cache[orth] = lemma_id
-            token.lemma = lemma_id
+            lemmas.append(lemma_id)
+        # one array write instead of a Token object per word: this is the hot loop
+        doc.from_array([LEMMA], numpy.array(lemmas, dtype="uint64").reshape(-1, 1))
         return doc
 
 

@@ -13,12 +13,15 @@ Results live on `Doc._` extensions:
 
 from __future__ import annotations
 
+import re
 import threading
 from bisect import bisect_right
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
+from spacy.attrs import IS_PUNCT, IS_SPACE, IS_TITLE, IS_UPPER, LEMMA, LIKE_NUM, LOWER, ORTH
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
@@ -71,12 +74,33 @@ class _State:
 
     sent_starts: list[int] = field(default_factory=list)
     hits: list[ThemeHit] = field(default_factory=list)
+    implies: dict[str, list[str]] = field(default_factory=dict)
+    weak_needed: int = 2
+    ruled_out_cues: set[str] = field(default_factory=set)
+    agencies: list[str] = field(default_factory=list)
+    stance: str | None = None
+    is_recommendation: bool = False
+    section_kind: str | None = None
+
+
+_STATE_KEY = "reviewlens"
+_FIELDS = ("agencies", "stance", "is_recommendation", "section_kind")
 
 
 def _register_extensions() -> None:
-    for name in ("rl_state", "agencies", "stance", "is_recommendation", "section_kind"):
+    def accessors(name: str) -> tuple[Any, Any]:
+        def get(doc: Doc) -> Any:
+            return getattr(_state(doc), name)
+
+        def set_(doc: Doc, value: Any) -> None:
+            setattr(_state(doc), name, value)
+
+        return get, set_
+
+    for name in _FIELDS:
         if not Doc.has_extension(name):
-            Doc.set_extension(name, default=None)
+            getter, setter = accessors(name)
+            Doc.set_extension(name, getter=getter, setter=setter)
     if not Doc.has_extension("theme_hits"):
         Doc.set_extension("theme_hits", getter=lambda doc: _state(doc).hits)
     if not Doc.has_extension("themes"):
@@ -84,11 +108,12 @@ def _register_extensions() -> None:
 
 
 def _state(doc: Doc) -> _State:
-    state = doc._.rl_state
+    """The doc's working state, kept in `user_data` (cheaper to reach than `doc._`)."""
+    state = doc.user_data.get(_STATE_KEY)
     if state is None:
         state = _State()
-        doc._.rl_state = state
-    return state
+        doc.user_data[_STATE_KEY] = state
+    return state  # type: ignore[no-any-return]
 
 
 _register_extensions()
@@ -132,33 +157,47 @@ class SentenceSplitter:
     such as "e.g." are single tokens in spaCy's English tokenizer, so they do not split.
     """
 
-    def __init__(self, punct: list[str]) -> None:
+    def __init__(self, nlp: Language, punct: list[str]) -> None:
         if not punct:
             raise ValueError("punct must name at least one sentence-ending character")
-        self.punct = frozenset(punct)
+        self.punct = np.array(sorted(nlp.vocab.strings.add(p) for p in punct), dtype="uint64")
+        self.strings = nlp.vocab.strings
 
     def __call__(self, doc: Doc) -> Doc:
-        starts = [0] if len(doc) else []
-        punct = self.punct
-        boundary = False
-        for token in doc:
-            text = token.text
-            if boundary and not token.is_punct and not token.is_space:
-                first = text[0]
-                if first.isupper() or first.isdigit() or first in "\"'“‘(":
-                    starts.append(token.i)
-                boundary = False
-            if text in punct or (token.is_space and "\n\n" in text):
-                boundary = True
+        # vectorised over token attributes: a Python loop over Token objects costs more than
+        # the rest of the pipeline together
+        n = len(doc)
+        if n == 0:
+            _state(doc).sent_starts = []
+            return doc
+        arr = doc.to_array([ORTH, IS_PUNCT, IS_SPACE, IS_TITLE, IS_UPPER, LIKE_NUM])
+        orth = arr[:, 0]
+        is_end = np.isin(orth, self.punct).astype("int64")
+        blank = np.zeros(n, dtype="int64")
+        for i in np.flatnonzero(arr[:, 2]).tolist():  # a blank line always ends a sentence
+            if "\n\n" in self.strings[int(orth[i])]:
+                blank[i] = 1
+        words = np.flatnonzero((arr[:, 1] == 0) & (arr[:, 2] == 0))
+        starts = [0]
+        if len(words) > 1:
+            ends = np.cumsum(is_end)
+            blanks = np.cumsum(blank)
+            prev, this = words[:-1], words[1:]
+            # an end mark between the previous word and this one, and this one looks like a
+            # start (capital or number); or a blank line between them
+            gap = (ends[this - 1] - ends[prev] > 0) | (is_end[prev] > 0)
+            capital = (arr[this, 3] | arr[this, 4] | arr[this, 5]) > 0
+            forced = blanks[this - 1] - blanks[prev] > 0
+            starts += [int(i) for i in this[(gap & capital) | forced]]
         for i in starts:
             doc[i].is_sent_start = True
         _state(doc).sent_starts = starts
         return doc
 
 
-@Language.factory(SENTENCES, default_config={"punct": [".", "!", "?", ";"]})
+@Language.factory(SENTENCES, default_config={"punct": [".", "!", "?"]})
 def make_sentences(nlp: Language, name: str, punct: list[str]) -> SentenceSplitter:
-    return SentenceSplitter(punct)
+    return SentenceSplitter(nlp, punct)
 
 
 # --- themes ----------------------------------------------------------------------------------
@@ -171,12 +210,18 @@ class ThemeMatcher:
     evidence trail shows why a mention did not count.
     """
 
-    def __init__(self, nlp: Language, taxonomy: Taxonomy) -> None:
+    def __init__(self, nlp: Language, taxonomy: Taxonomy, weak_needed: int) -> None:
+        if weak_needed < 1:
+            raise ValueError("weak_needed must be at least 1")
+        self.weak_needed = weak_needed
         self.taxonomy = taxonomy
         self.lemma_matcher = PhraseMatcher(nlp.vocab, attr="LEMMA")
         self.orth_matcher = PhraseMatcher(nlp.vocab, attr="ORTH")
         self.token_matcher = Matcher(nlp.vocab, validate=True)
         self._keys: dict[int, tuple[str, str]] = {}
+        self.implies = {t.id: list(t.implies) for t in taxonomy.themes if t.implies}
+        # per token pattern, the word sets it needs; the Matcher runs only when one could match
+        self._requirements: list[list[frozenset[int]]] = []
         for theme in taxonomy.themes:
             for kind, phrases in (
                 ("strong", theme.phrases),
@@ -201,9 +246,19 @@ class ThemeMatcher:
                 key = f"{theme.id}|strong"
                 self._keys[nlp.vocab.strings.add(key)] = (theme.id, "strong")
                 self.token_matcher.add(key, theme.token_patterns)
+                for pattern in theme.token_patterns:
+                    self._requirements.append(_requirements(nlp, pattern))
+
+    def _may_match_tokens(self, doc: Doc) -> bool:
+        if not self._requirements:
+            return False
+        words = set(doc.to_array([LEMMA, LOWER]).ravel().tolist())
+        return any(all(req & words for req in reqs) for reqs in self._requirements)
 
     def __call__(self, doc: Doc) -> Doc:
-        matches = self.lemma_matcher(doc) + self.orth_matcher(doc) + self.token_matcher(doc)
+        matches = self.lemma_matcher(doc) + self.orth_matcher(doc)
+        if self._may_match_tokens(doc):
+            matches += self.token_matcher(doc)
         hits: list[ThemeHit] = []
         exclusions: dict[str, list[tuple[int, int]]] = {}
         keys = self._keys
@@ -220,30 +275,73 @@ class ThemeMatcher:
                     hit.excluded = True
                     hit.cue = "exclusion"
                     break
-        _state(doc).hits = hits
+        state = _state(doc)
+        state.hits = hits
+        state.implies = self.implies
+        state.weak_needed = self.weak_needed
         return doc
 
 
-@Language.factory(THEMES, default_config={"taxonomy_version": ""})
-def make_themes(nlp: Language, name: str, taxonomy_version: str) -> ThemeMatcher:
-    return ThemeMatcher(nlp, _taxonomy(taxonomy_version))
+def _requirements(nlp: Language, pattern: list[dict[str, Any]]) -> list[frozenset[int]]:
+    """Word sets a token pattern cannot match without (one per required LEMMA/LOWER token)."""
+    out: list[frozenset[int]] = []
+    for spec in pattern:
+        if spec.get("OP") in ("?", "*", "!"):
+            continue
+        for attr in ("LEMMA", "LOWER"):
+            value = spec.get(attr)
+            words = [value] if isinstance(value, str) else (value or {}).get("IN")
+            if isinstance(words, list) and words:
+                out.append(frozenset(nlp.vocab.strings.add(str(w).lower()) for w in words))
+    return out
+
+
+@Language.factory(THEMES, default_config={"taxonomy_version": "", "weak_needed": 3})
+def make_themes(nlp: Language, name: str, taxonomy_version: str, weak_needed: int) -> ThemeMatcher:
+    return ThemeMatcher(nlp, _taxonomy(taxonomy_version), weak_needed)
 
 
 def resolve_themes(doc: Doc) -> dict[str, list[ThemeHit]]:
-    """Theme id -> the hits that count. A weak phrase needs a second, different signal."""
+    """Theme id -> the hits that count.
+
+    A theme needs one strong signal, or `weak_needed` different weak ones that do not overlap
+    ("attendance" inside "attendance was" is one signal, not two).
+    """
+    state = _state(doc)
     counted: dict[str, list[ThemeHit]] = {}
-    for hit in _state(doc).hits:
+    for hit in state.hits:
         if hit.counts:
             counted.setdefault(hit.theme, []).append(hit)
     out: dict[str, list[ThemeHit]] = {}
+    # a theme the text explicitly sets aside ("this review is not about self-neglect") is out
+    # for the whole passage, not only for that sentence
+    ruled_out = {h.theme for h in state.hits if h.negated and h.cue in state.ruled_out_cues}
     for theme, hits in counted.items():
+        if theme in ruled_out:
+            continue
         strong = [h for h in hits if not h.weak]
         if strong:
             out[theme] = strong + [h for h in hits if h.weak]
             continue
-        distinct = {doc[h.start : h.end].lemma_ for h in hits}
-        if len(distinct) >= 2:
+        distinct: dict[str, int] = {}
+        for h in hits:
+            lemma = doc[h.start : h.end].lemma_
+            if lemma not in distinct and all(
+                h.start >= doc_end or h.end <= doc_start
+                for doc_start, doc_end in (
+                    (o.start, o.end) for o in hits if doc[o.start : o.end].lemma_ in distinct
+                )
+            ):
+                distinct[lemma] = h.start
+        if len(distinct) >= state.weak_needed:
             out[theme] = hits
+    implies = _state(doc).implies
+    for theme in list(out):
+        if all(h.weak for h in out[theme]):
+            continue  # a broader theme needs firmer evidence than two weak signals
+        for broader in implies.get(theme, ()):
+            if broader not in out:
+                out[broader] = [replace(h, theme=broader) for h in out[theme]]
     return out
 
 
@@ -293,6 +391,13 @@ NEGATION_DEFAULTS: dict[str, Any] = {
         "free of",
         "free from",
         "absence of",
+        "had any history of",
+        "ever been known to",
+        "no evidence to support",
+        "any history of",
+        "the term",
+        "did not consider",
+        "no risk of",
         "without any",
         "found no",
         "never had",
@@ -302,6 +407,57 @@ NEGATION_DEFAULTS: dict[str, Any] = {
     ],
     # bare negators reach only a few tokens: "no bruising", not "no one asked about the father"
     "short_negation": ["no", "neither", "nor", "without"],
+    "immediate_negation": ["not", "never", "n't"],
+    # cues that rule out every theme in their sentence: the text says it is not about them
+    "sentence_negation": [
+        "not relevant",
+        "no relevance",
+        "not a focus",
+        "not the focus",
+        "not about",
+        "not a case of",
+        "not a review of",
+        "not a line of enquiry",
+        "not commented on",
+        "not discussed further",
+        "was discounted",
+        "were discounted",
+        "not substantiated",
+        "unsubstantiated",
+        "malicious",
+        "nothing relevant",
+        "not suggested",
+        "did not look at",
+        "posed no risk",
+        "this report considers",
+        "of this report considers",
+        "this section considers",
+        "considered in this report",
+        "uses the term",
+        "sometimes described as",
+        "this letter",
+        "are not commented on",
+        "was ruled out",
+        "were ruled out",
+        "not linked to",
+    ],
+    # the document speaking of its own scope: "this review is not", "inspectors did not"
+    "meta_subjects": [
+        "this review",
+        "the review",
+        "this report",
+        "the report",
+        "this audit",
+        "the audit",
+        "this inspection",
+        "the inspection",
+        "inspectors",
+        "this briefing",
+        "the panel",
+        "the reviewer",
+        "the group",
+        "this section",
+    ],
     "post_negation": [
         "ruled out",
         "was ruled out",
@@ -342,6 +498,7 @@ NEGATION_DEFAULTS: dict[str, Any] = {
     ],
     "hypothetical": [
         "if",
+        "whether",
         "had",
         "in the event of",
         "in case of",
@@ -369,18 +526,25 @@ NEGATION_DEFAULTS: dict[str, Any] = {
         "nevertheless",
         "despite",
     ],
-    "pre_window": 8,
+    "pre_window": 15,
     "short_window": 2,
-    "post_window": 6,
+    "post_window": 10,
+    "meta_window": 3,
 }
 
 
 class NegationScope:
-    """Mark theme hits that sit inside a negation or hypothetical cue's scope.
+    """Mark theme hits that sit inside a negation, hypothetical or passing-mention scope.
 
-    Scope is one sentence, up to `pre_window` tokens after a leading cue or `post_window` before
-    a trailing one, and stops at a terminator ("but", "however", ";"). A hypothetical cue ("if",
-    a sentence-opening "Had") reaches to the end of its clause, i.e. the next comma.
+    - a leading cue ("no evidence of") reaches `pre_window` tokens forward, a bare negator
+      ("no", "nor") `short_window`, and "not"/"never" only the very next token;
+    - a trailing cue ("... was ruled out") reaches `post_window` tokens back;
+    - a sentence cue ("not relevant to this review", "was discounted") rules out every theme in
+      its sentence, as does the review itself saying it does not look at something ("this
+      review is not about", "inspectors did not look at");
+    - a hypothetical cue ("if", "whether", a sentence-opening "Had") reaches to the next comma;
+    - a glossary (several "ABBR: Expansion" entries) mentions themes only in passing.
+    Scopes stay inside one sentence and stop at a terminator ("but", "however").
     """
 
     def __init__(
@@ -390,58 +554,86 @@ class NegationScope:
         post_negation: list[str],
         hypothetical: list[str],
         short_negation: list[str],
+        immediate_negation: list[str],
+        sentence_negation: list[str],
+        meta_subjects: list[str],
         terminators: list[str],
         pre_window: int,
         short_window: int,
         post_window: int,
+        meta_window: int,
     ) -> None:
-        if short_window < 0:
-            raise ValueError("short_window must not be negative")
+        if min(short_window, meta_window) < 0:
+            raise ValueError("short_window and meta_window must not be negative")
         if pre_window < 1 or post_window < 1:
             raise ValueError("pre_window and post_window must be at least 1")
-        if not (pre_negation or post_negation or hypothetical):
+        if not (pre_negation or post_negation or hypothetical or sentence_negation):
             raise ValueError("negation needs at least one cue")
         self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
-        for kind, phrases in (
+        self._kinds = (
             ("pre", pre_negation),
             ("post", post_negation),
             ("hypo", hypothetical),
             ("short", short_negation),
+            ("now", immediate_negation),
+            ("sent", sentence_negation),
+            ("meta", meta_subjects),
             ("term", terminators),
-        ):
+            ("comma", [","]),
+        )
+        for kind, phrases in self._kinds:
             if phrases:
                 self.matcher.add(kind, [nlp.make_doc(p.lower()) for p in phrases])
-        self.pre_window = pre_window
-        self.short_window = short_window
+        self.window = {"pre": pre_window, "short": short_window, "now": 0}
         self.post_window = post_window
-        self._kind = {nlp.vocab.strings[k]: k for k in ("pre", "post", "hypo", "short", "term")}
+        self.meta_window = meta_window
+        self._kind = {nlp.vocab.strings[k]: k for k, _ in self._kinds}
 
     def __call__(self, doc: Doc) -> Doc:
         state = _state(doc)
         if not state.hits:
             return doc
-        cues = [_Cue(self._kind[m], s, e, doc[s:e].text) for m, s, e in self.matcher(doc)]
-        # "had" is hypothetical only when it opens a sentence ("Had the bruise been seen ...")
         starts = set(state.sent_starts)
         cues = [
-            c
-            for c in cues
-            if not (c.kind == "hypo" and c.text.lower() == "had" and c.start not in starts)
+            _Cue(self._kind[m], s, e, doc[s:e].text)
+            for m, s, e in self.matcher(doc)
+            # "had" is hypothetical only when it opens a sentence ("Had the bruise been seen")
+            if not (self._kind[m] == "hypo" and doc[s].lower_ == "had" and s not in starts)
         ]
-        if not any(c.kind != "term" for c in cues):
+        # only build the passage text (slow) when it could be a glossary
+        if sum(c.text == ":" for c in cues) >= 2 and len(_GLOSSARY_ENTRY.findall(doc.text)) >= 2:
+            for hit in state.hits:
+                hit.hypothetical, hit.cue = True, "glossary"
+            return doc
+        if not any(c.kind not in ("term", "meta", "comma") for c in cues):
             return doc
         terms = [c.start for c in cues if c.kind == "term"]
-        commas = [t.i for t in doc if t.text == ","] if any(c.kind == "hypo" for c in cues) else []
+        commas = [c.start for c in cues if c.kind == "comma"]
+        negators = [c for c in cues if c.kind in ("now", "short")]
+        ruled_out: dict[int, str] = {}  # sentence start -> cue that rules the sentence out
+        for cue in cues:
+            if cue.kind == "sent":
+                ruled_out.setdefault(_sentence_of(state.sent_starts, cue.start)[0], cue.text)
+            elif cue.kind == "meta":
+                for neg in negators:
+                    if 0 <= neg.start - cue.end <= self.meta_window:
+                        sentence = _sentence_of(state.sent_starts, cue.start)[0]
+                        ruled_out.setdefault(sentence, f"{cue.text} {neg.text}")
+        state.ruled_out_cues = set(ruled_out.values())
         for hit in state.hits:
             if hit.excluded:
                 continue
             s_begin, s_end = _sentence_of(state.sent_starts, hit.start)
+            if s_begin in ruled_out:
+                hit.negated, hit.cue = True, ruled_out[s_begin]
+                continue
             for cue in cues:
-                if cue.kind == "term" or cue.start < s_begin or cue.start >= s_end:
+                if cue.start < s_begin or cue.start >= s_end:
                     continue
-                if cue.kind in ("pre", "short") and cue.end <= hit.start:
-                    window = self.pre_window if cue.kind == "pre" else self.short_window
-                    if hit.start - cue.end <= window and not _between(terms, cue.end, hit.start):
+                if cue.kind in self.window and cue.end <= hit.start:
+                    if hit.start - cue.end <= self.window[cue.kind] and not _between(
+                        terms, cue.end, hit.start
+                    ):
                         hit.negated, hit.cue = True, cue.text
                 elif cue.kind == "post" and cue.start >= hit.end:
                     if cue.start - hit.end <= self.post_window and not _between(
@@ -460,6 +652,9 @@ class NegationScope:
         return doc
 
 
+_GLOSSARY_ENTRY = re.compile(r"\b[A-Z][A-Za-z&]*[A-Z]s?:\s+[A-Z]")
+
+
 def _between(positions: list[int], start: int, end: int) -> bool:
     """Is any position p with start <= p < end?"""
     pos = bisect_right(positions, start - 1)
@@ -474,21 +669,29 @@ def make_negation(
     post_negation: list[str],
     hypothetical: list[str],
     short_negation: list[str],
+    immediate_negation: list[str],
+    sentence_negation: list[str],
+    meta_subjects: list[str],
     terminators: list[str],
     pre_window: int,
     short_window: int,
     post_window: int,
+    meta_window: int,
 ) -> NegationScope:
     return NegationScope(
         nlp,
-        pre_negation,
-        post_negation,
-        hypothetical,
-        short_negation,
-        terminators,
-        pre_window,
-        short_window,
-        post_window,
+        pre_negation=pre_negation,
+        post_negation=post_negation,
+        hypothetical=hypothetical,
+        short_negation=short_negation,
+        immediate_negation=immediate_negation,
+        sentence_negation=sentence_negation,
+        meta_subjects=meta_subjects,
+        terminators=terminators,
+        pre_window=pre_window,
+        short_window=short_window,
+        post_window=post_window,
+        meta_window=meta_window,
     )
 
 
@@ -516,7 +719,7 @@ class AgencyMatcher:
         seen: dict[str, None] = {}
         for match_id, _, _ in matches:
             seen.setdefault(self._names[match_id], None)
-        doc._.agencies = list(seen)
+        _state(doc).agencies = list(seen)
         return doc
 
 
@@ -620,14 +823,15 @@ class RecommendationRecogniser:
             self.matcher.add("cue", [nlp.make_doc(c.lower()) for c in cues])
 
     def __call__(self, doc: Doc) -> Doc:
-        kind = doc._.section_kind
+        state = _state(doc)
+        kind = state.section_kind
         first = next((t for t in doc if not (t.is_punct or t.is_space)), None)
         opener = first is not None and first.lower_ in self.openers
         cued = bool(self.matcher(doc))
         if kind in ("recommendations", "action_plan"):
-            doc._.is_recommendation = opener or cued or _has_modal(doc)
+            state.is_recommendation = opener or cued or _has_modal(doc)
         else:
-            doc._.is_recommendation = opener or cued
+            state.is_recommendation = opener or cued
         return doc
 
 
@@ -815,8 +1019,9 @@ class StanceClassifier:
         }
 
     def __call__(self, doc: Doc) -> Doc:
-        if doc._.is_recommendation:
-            doc._.stance = "needs_to_happen"
+        state = _state(doc)
+        if state.is_recommendation:
+            state.stance = "needs_to_happen"
             return doc
         votes = {"worked_well": 0.0, "worried": 0.0, "needs_to_happen": 0.0}
         # longest cue wins where cues overlap ("should have" is worried, not "should")
@@ -827,15 +1032,15 @@ class StanceClassifier:
                 continue
             covered_to = end
             votes[self._labels[match_id]] += 1.0
-        prior = _SECTION_STANCE.get(doc._.section_kind or "")
+        prior = _SECTION_STANCE.get(state.section_kind or "")
         if prior:
             votes[prior] += self.section_weight
         best = max(votes.values())
         if best <= 0:
-            doc._.stance = None
+            state.stance = None
             return doc
         order = ("worried", "worked_well", "needs_to_happen")
-        doc._.stance = next(k for k in order if votes[k] == best)
+        state.stance = next(k for k in order if votes[k] == best)
         return doc
 
 

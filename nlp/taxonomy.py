@@ -44,6 +44,9 @@ class Theme(BaseModel):
     token_patterns: list[list[dict[str, Any]]] = Field(default_factory=list)
     # phrases inside which a match does not count ("self-neglect" is not "neglect")
     exclusions: list[str] = Field(default_factory=list)
+    # broader themes this one is a form of (coercive control is domestic abuse): a passage
+    # tagged with this theme is tagged with those too, on the same evidence
+    implies: list[str] = Field(default_factory=list)
 
     @field_validator("id")
     @classmethod
@@ -239,6 +242,10 @@ def parse_taxonomy(raw_bytes: bytes, source: str = "<taxonomy>") -> Taxonomy:
             raise fail(line, theme.id, "needs at least one phrase, abbreviation or token pattern")
         seen[theme.id] = line
         themes.append(theme)
+    for theme, raw in zip(themes, raw_themes, strict=True):
+        for implied in theme.implies:
+            if implied not in seen or implied == theme.id:
+                raise fail(_line_of(raw, "implies"), theme.id, f"implies unknown theme '{implied}'")
 
     agencies = _strip_lines(data.get("agencies") or {})
     glossary = _strip_lines(data.get("glossary") or {})
