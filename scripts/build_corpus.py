@@ -871,6 +871,10 @@ def make_facts(src: Source, info: dict[str, Any]) -> dict[str, Any]:
                     "ocr": bool(info["ocr"][id(b)]) if paged else False,
                 }
             )
+    if m.get("date"):
+        d = m["date"]
+        if f"{d.day} {d:%B} {d.year}" not in f"{full_text} {front}":
+            raise ValueError(f"{m['file']}: the publication date is not stated in the document")
     for r in src.recs:
         for key in ("contains", "addressee"):
             if key in r and r[key] not in full_text:

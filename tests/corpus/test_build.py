@@ -11,7 +11,7 @@ import re
 import shutil
 import sys
 from collections import Counter
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -27,15 +27,48 @@ SIDECARS = sorted(CORPUS.glob("*.facts.json"))
 
 # The 40 theme ids of the default taxonomy (THEMES.md); facts may only name these.
 THEME_IDS = set(
-    """neglect domestic_abuse coercive_control economic_abuse honour_based_abuse
-    adult_mental_health substance_misuse toxic_trio child_sexual_abuse child_sexual_exploitation
-    child_criminal_exploitation online_harm missing_from_home_care children_missing_education
-    nai_infants bruising_non_mobile sudi_safe_sleep child_mental_health self_harm_suicide
-    send_disability race_ethnicity_culture fathers_invisible_men older_people_carers
-    adult_family_homicide self_neglect mental_capacity transitions_to_adulthood voice_of_child
-    professional_curiosity information_sharing multi_agency_working escalation_challenge
-    risk_assessment disguised_compliance think_family early_help thresholds
-    child_protection_process supervision_workload leadership_learning_culture""".split()
+    [
+        "neglect",
+        "domestic_abuse",
+        "coercive_control",
+        "economic_abuse",
+        "honour_based_abuse",
+        "adult_mental_health",
+        "substance_misuse",
+        "toxic_trio",
+        "child_sexual_abuse",
+        "child_sexual_exploitation",
+        "child_criminal_exploitation",
+        "online_harm",
+        "missing_from_home_care",
+        "children_missing_education",
+        "nai_infants",
+        "bruising_non_mobile",
+        "sudi_safe_sleep",
+        "child_mental_health",
+        "self_harm_suicide",
+        "send_disability",
+        "race_ethnicity_culture",
+        "fathers_invisible_men",
+        "older_people_carers",
+        "adult_family_homicide",
+        "self_neglect",
+        "mental_capacity",
+        "transitions_to_adulthood",
+        "voice_of_child",
+        "professional_curiosity",
+        "information_sharing",
+        "multi_agency_working",
+        "escalation_challenge",
+        "risk_assessment",
+        "disguised_compliance",
+        "think_family",
+        "early_help",
+        "thresholds",
+        "child_protection_process",
+        "supervision_workload",
+        "leadership_learning_culture",
+    ]
 )
 REQUIRED = {"file": str, "doc_type": str, "title": str, "year": int, "page_count": int}
 
@@ -75,7 +108,7 @@ def _ids(facts: list[dict[str, Any]]) -> list[str]:
     return [f["file"] for f in facts]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _pdf_pages(name: str) -> tuple[str, ...]:
     import pypdfium2
 
