@@ -28,20 +28,22 @@ def _fail(name: str, reason: str, code: str) -> NoReturn:
 
 
 def run_extract(data: bytes, name: str, settings: Settings, isolated: bool) -> Document:
-    """Extract in a time- and memory-bounded child process when asked and available."""
+    """Extract in a child process bounded by the settings' time and memory limits, unless
+    told not to (for debugging a parser in the same process)."""
     from ingest.pipeline import extract_document
 
-    if isolated:
-        try:
-            from ingest.sandbox import run_isolated
-        except ImportError:
-            run_isolated = None
-        if run_isolated is not None:
-            result = run_isolated(extract_document, data, name, settings)
-            if isinstance(result, Document):
-                return result
-            return Document.model_validate(result)
-    return extract_document(data, name, settings)
+    if not isolated:
+        return extract_document(data, name, settings)
+    from ingest.sandbox import run_isolated
+
+    return run_isolated(
+        extract_document,
+        data,
+        name,
+        settings,
+        timeout_s=settings.extract_timeout_s,
+        memory_mb=settings.extract_memory_mb,
+    )
 
 
 @click.command("extract")

@@ -61,6 +61,9 @@ _TYPE_RULES: tuple[tuple[DocType, str, float], ...] = (
     ("audit", r"\bmulti[- ]agency (?:case )?audit\b", 6),
     ("audit", r"\b(?:thematic|case file) audit\b", 4),
     ("audit", r"\baudit report\b", 3),
+    ("inspection_other", r"\breview of health services for children looked after\b", 8),
+    ("inspection_other", r"\bhealth and care quality regulator\b", 4),
+    ("other", r"\bannual report\b", 8),
 )
 # Abbreviations are matched case-sensitively, long phrases case-insensitively.
 _TYPE_PATTERNS = [
@@ -71,7 +74,7 @@ _TYPE_PATTERNS = [
     )
     for doc_type, pattern, weight in _TYPE_RULES
 ]
-_PLACE_WEIGHT = {"title": 4.0, "first page": 2.0, "early pages": 1.0}
+_PLACE_WEIGHT = {"title": 4.0, "first page": 2.0, "early pages": 1.0, "prose": 0.5}
 
 
 @dataclass
@@ -100,6 +103,8 @@ def _doc_type(
         places.append(("title", text, 1))
     for line in lines:
         place = "first page" if line.page in (first_page, None) else "early pages"
+        if len(line.text) > 120:
+            place = "prose"  # a sentence that mentions a review is not the review's own name
         places.append((place, line.text, line.page))
     for place, text, page in places:
         for doc_type, pattern, weight in _TYPE_PATTERNS:
@@ -116,8 +121,8 @@ def _doc_type(
     if not scores:
         return "other", None
     winner = max(scores, key=lambda key: scores[key])
-    if scores[winner] < 4:
-        return "other", None
+    if scores[winner] < 4 or winner == "other":
+        return "other", None if winner != "other" else best_evidence[winner][1]
     return winner, best_evidence[winner][1]
 
 
@@ -137,9 +142,14 @@ _BAD_FILE_TITLE = re.compile(
 
 def _title(raw: RawDocument, sections: list[Section]) -> tuple[str | None, Evidence | None]:
     file_title = " ".join((raw.file_title or "").split())
-    if len(file_title) >= 6 and not _BAD_FILE_TITLE.search(file_title):
-        return file_title, Evidence(value=file_title, text="file properties", page=None)
     first_page = min((b.page for b in raw.blocks if b.page is not None), default=None)
+    if len(file_title) >= 6 and not _BAD_FILE_TITLE.search(file_title):
+        # a web page's title often adds the site's name; the page's own heading does not
+        for block in raw.blocks[:20]:
+            text = " ".join(block.text.split())
+            if block.kind == "heading" and len(text) >= 6 and text in file_title:
+                return text, Evidence(value=text, text=text, page=block.page)
+        return file_title, Evidence(value=file_title, text="file properties", page=None)
     for block in raw.blocks[:40]:
         if block.kind == "heading" and (block.page in (first_page, None)):
             text = " ".join(block.text.split())
@@ -195,7 +205,8 @@ _DATE = re.compile(
 _PUBLISHED = re.compile(
     r"\b(?:date of publication|publication date|date published|(?:report |first )?published"
     r"(?: on| in)?|publication|date of (?:this )?report|report date|final (?:report|version)"
-    r"(?: date)?)\b\s*[:\-\u2013]?\s*",
+    r"(?: date)?|(?:presented|submitted|reported) to (?:the )?[\w' ]{2,50}? on|"
+    r"report to (?:the )?[\w' ]{2,50}?,)\s*[:\-\u2013]?\s*",
     re.IGNORECASE,
 )
 _NOT_PUBLICATION = re.compile(
@@ -278,6 +289,7 @@ def _date_evidence(found: _FoundDate, line: _Line) -> Evidence:
     return Evidence(value=value, text=line.text[:200], page=line.page)
 
 
+_FILE_YEAR = re.compile(r"(?<!\d)((?:19[89]|20[0-4])\d)(?!\d)")
 _DATE_RANGE = re.compile(
     rf"(?P<d1>{_DAY})(?:\s+(?P<m1>{_MONTH}))?(?:\s+(?P<y1>{_YEAR}))?"
     rf"\s*(?:to|until|[-\u2013\u2014]|and)\s*"
@@ -285,30 +297,52 @@ _DATE_RANGE = re.compile(
     re.IGNORECASE,
 )
 _INSPECTION_DATES = re.compile(
-    r"\b(?:inspection dates?|dates? of (?:the )?inspection|inspection (?:took place|was carried "
-    r"out)(?: on| from| between)?|inspected (?:from|between|on))\b",
+    r"\b(?:inspection dates?|review dates?|dates? of (?:the )?(?:inspection|review)|inspection "
+    r"(?:took place|was carried out)(?: on| from| between)?|inspected (?:from|between|on))\b",
     re.IGNORECASE,
 )
+_INSPECTED = re.compile(r"\b(?:inspect|inspection|inspectors|inspectorates)\b", re.IGNORECASE)
 
 
-def _inspection_dates(lines: Iterable[_Line]) -> tuple[list[str], Evidence | None]:
+def _inspection_dates(lines: list[_Line]) -> tuple[list[str], Evidence | None]:
+    found = _labelled_dates(lines)
+    if found[0]:
+        return found
+    # "Between 14 and 18 October 2019, four inspectorates carried out a joint inspection"
+    for line in lines:
+        if _INSPECTED.search(line.text):
+            match = _DATE_RANGE.search(line.text)
+            dates = _range(match) if match else None
+            if dates:
+                evidence = Evidence(value=" to ".join(dates), text=line.text[:200], page=line.page)
+                return dates, evidence
+    return [], None
+
+
+def _range(match: re.Match[str]) -> list[str] | None:
+    try:
+        year2 = int(match.group("y2"))
+        month2 = _MONTHS[match.group("m2").lower()]
+        end = datetime.date(year2, month2, int(re.sub(r"\D", "", match.group("d2"))))
+        month1 = _MONTHS[match.group("m1").lower()] if match.group("m1") else month2
+        year1 = int(match.group("y1")) if match.group("y1") else year2
+        start = datetime.date(year1, month1, int(re.sub(r"\D", "", match.group("d1"))))
+    except (ValueError, KeyError):
+        return None
+    if start > end:
+        return None
+    return [start.isoformat(), end.isoformat()]
+
+
+def _labelled_dates(lines: Iterable[_Line]) -> tuple[list[str], Evidence | None]:
     for line in lines:
         label = _INSPECTION_DATES.search(line.text)
         if not label:
             continue
         tail = line.text[label.end() : label.end() + 120]
         match = _DATE_RANGE.search(tail)
-        if match:
-            try:
-                year2 = int(match.group("y2"))
-                month2 = _MONTHS[match.group("m2").lower()]
-                end = datetime.date(year2, month2, int(re.sub(r"\D", "", match.group("d2"))))
-                month1 = _MONTHS[match.group("m1").lower()] if match.group("m1") else month2
-                year1 = int(match.group("y1")) if match.group("y1") else year2
-                start = datetime.date(year1, month1, int(re.sub(r"\D", "", match.group("d1"))))
-            except (ValueError, KeyError):
-                continue
-            dates = [start.isoformat(), end.isoformat()]
+        dates = _range(match) if match else None
+        if dates:
             return dates, Evidence(value=" to ".join(dates), text=line.text[:200], page=line.page)
         single = _DATE.search(tail)
         if single:
@@ -332,10 +366,38 @@ _LOCAL_AUTHORITY = re.compile(
     rf"\b((?:{_NAME}\s+){{0,4}}?[A-Z][\w'\u2019.-]*)\s+(?:local authority|(?:City |Borough |"
     rf"County |Metropolitan Borough )?Council)\b"
 )
-_NOT_A_NAME = {"The", "This", "A", "An", "Local", "Our", "Each", "Every", "National", "Inspection"}
+_NOT_A_NAME = {
+    "The",
+    "This",
+    "A",
+    "An",
+    "Local",
+    "Our",
+    "Each",
+    "Every",
+    "National",
+    "Inspection",
+}
+# "Safer Marston Ridge" is the partnership's brand name; the area is Marston Ridge
+_BRAND_WORDS = {"Safer", "Stronger", "Safe"}
+_NATIONAL_PANEL = re.compile(r"\b(?:the )?Child Safeguarding Practice Review Panel\b")
+_IN_PLACE = re.compile(
+    r"\bin ((?:[A-Z][\w'\u2019-]+)(?:\s+(?:[A-Z][\w'\u2019-]+|upon|on|under)){0,3})$"
+)
 
 
-def _area(lines: list[_Line]) -> tuple[dict[str, str], Evidence | None]:
+def _area(
+    lines: list[_Line], doc_type: str, title: str | None
+) -> tuple[dict[str, str], Evidence | None]:
+    if doc_type == "national_review":
+        for line in lines:
+            match = _NATIONAL_PANEL.search(line.text)
+            if match:
+                name = "Child Safeguarding Practice Review Panel"
+                return {"partnership": name}, Evidence(
+                    value=name, text=_snippet(line.text, match), page=line.page
+                )
+        return {}, None
     for pattern, key in ((_PARTNERSHIP, "partnership"), (_LOCAL_AUTHORITY, "local_authority")):
         for line in lines:
             for match in pattern.finditer(line.text):
@@ -345,12 +407,18 @@ def _area(lines: list[_Line]) -> tuple[dict[str, str], Evidence | None]:
                 if not words:
                     continue
                 name = " ".join(words)
-                found = {"area": name}
+                area = " ".join(words[1:] if words[0] in _BRAND_WORDS and len(words) > 1 else words)
+                found = {"area": area}
                 if key == "partnership":
                     found["partnership"] = f"{name} {match.group(2)}"
                 else:
-                    found["local_authority"] = name
-                return found, Evidence(value=name, text=_snippet(line.text, match), page=line.page)
+                    found["local_authority"] = area
+                return found, Evidence(value=area, text=_snippet(line.text, match), page=line.page)
+    place = _IN_PLACE.search(title or "")
+    if place:
+        # "Review of health services ... in Hollins Vale": the place the title names
+        name = place.group(1)
+        return {"area": name}, Evidence(value=name, text=title or "", page=None)
     return {}, None
 
 
@@ -479,23 +547,35 @@ def _first(
 
 _AGENCY_HEADING = re.compile(
     r"\b(?:agencies (?:involved|that contributed|contributing)|contributing agencies|"
-    r"agencies who contributed|panel membership|organisations involved)\b",
+    r"agencies who contributed|organisations involved|involvement of agencies)\b",
     re.IGNORECASE,
 )
+_AGENCY_COLUMN = re.compile(r"\b(?:agency|agencies|organisation|service)\b", re.IGNORECASE)
 
 
 def _agencies(passages: list[Passage]) -> list[str]:
+    """The agencies a review lists as involved, from a list or the Agency column of a table."""
     agencies: list[str] = []
+    column: int | None = None
+    section: str | None = None
     for passage in passages:
+        if passage.section != section:
+            section, column = passage.section, None
         if not passage.section or not _AGENCY_HEADING.search(passage.section):
             continue
+        name: str | None = None
         if passage.kind == "list_item":
             name = passage.text.strip().rstrip(".;,")
         elif passage.kind == "table_row":
-            name = passage.text.split(" | ")[0].strip()
-        else:
-            continue
-        if 2 <= len(name) <= 120 and name not in agencies and name.lower() not in {"agency"}:
+            cells = [cell.strip() for cell in passage.text.split(" | ")]
+            if column is None:
+                column = next(
+                    (at for at, cell in enumerate(cells) if _AGENCY_COLUMN.search(cell)), 0
+                )
+                if _AGENCY_COLUMN.search(cells[column]) and len(cells[column]) < 30:
+                    continue  # the header row
+            name = cells[column] if column < len(cells) else None
+        if name and 2 <= len(name) <= 120 and name not in agencies:
             agencies.append(name)
     return agencies
 
@@ -532,7 +612,7 @@ def detect(
     if date_evidence:
         evidence["date"] = date_evidence
 
-    area, area_evidence = _area(lines)
+    area, area_evidence = _area(lines, doc_type, title)
     metadata.update(area)
     if area_evidence:
         evidence["area"] = area_evidence
@@ -564,6 +644,14 @@ def detect(
             metadata["relationship"] = relationship
             if relationship_evidence:
                 evidence["relationship"] = relationship_evidence
+
+    if year is None:
+        years = set(_FILE_YEAR.findall(file_name))
+        if len(years) == 1:
+            # the last resort: a year in the file's own name (running headers that carried the
+            # date are gone by now); the evidence says so
+            year = int(years.pop())
+            evidence["date"] = Evidence(value=str(year), text="file name", page=None)
 
     agencies = _agencies(passages)
     if agencies:

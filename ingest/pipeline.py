@@ -12,7 +12,7 @@ import hashlib
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from ingest import metadata, recommendations, structure
-from reviewlens.model import Document, RawDocument
+from reviewlens.model import Document, Passage, RawDocument, Section
 from reviewlens.settings import Settings
 
 
@@ -35,6 +35,8 @@ def structure_document(data: bytes, file_name: str, raw: RawDocument) -> Documen
     doc_type, title, published, year, found, evidence = metadata.detect(
         raw, sections, passages, name
     )
+    if doc_type == "jtai":
+        _letter_of_findings(sections, passages)
     found_recommendations = recommendations.extract(sections, passages)
     for recommendation in found_recommendations:
         if recommendation.passage_index is not None:
@@ -55,6 +57,19 @@ def structure_document(data: bytes, file_name: str, raw: RawDocument) -> Documen
         passages=passages,
         recommendations=found_recommendations,
     )
+
+
+def _letter_of_findings(sections: list[Section], passages: list[Passage]) -> None:
+    """A joint targeted area inspection makes no recommendations: its "areas for
+    improvement" are findings, and counting them as recommendations would mislead."""
+    renamed = set()
+    for section in sections:
+        if section.kind == "recommendations":
+            section.kind = "findings"
+            renamed.add(section.heading)
+    for passage in passages:
+        if passage.section in renamed and passage.section_kind == "recommendations":
+            passage.section_kind = "findings"
 
 
 def extract_document(data: bytes, file_name: str, settings: Settings | None = None) -> Document:

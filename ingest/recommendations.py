@@ -44,7 +44,7 @@ _MODAL = (
     r"(?:is|are) recommended to)"
 )
 _SUBJECT = re.compile(
-    rf"^(?:that\s+)?(?P<who>(?:(?:the|all|each|every)\s+)?[A-Z0-9][\w'\u2019&,()/\- ]{{1,90}}?)"
+    rf"^(?:[Tt]hat\s+)?(?P<who>(?:(?:the|all|each|every)\s+)?[A-Z0-9][\w'\u2019&,()/\- ]{{1,90}}?)"
     rf"\s+{_MODAL}\b"
 )
 _RECOMMENDED_THAT = re.compile(
@@ -84,7 +84,7 @@ def addressee_in(text: str) -> str | None:
         match = pattern.search(text)
         if match:
             who = _clean_cell(match.group("who")).rstrip(",")
-            if len(who.split()) <= 10 and who.lower() not in {"this", "it", "they", "there"}:
+            if len(who.split()) <= 14 and who.lower() not in {"this", "it", "they", "there"}:
                 return who
     return None
 
@@ -113,7 +113,9 @@ def _header(cells: list[str]) -> _Columns | None:
         name = cell.lower().strip(" :?")
         if len(name) > 40:
             return None
-        if name in _HEADER_NUMBER or name.endswith((" no", " no.", " number")):
+        if name == "by" and columns.timescale is None:
+            columns.timescale = at
+        elif name in _HEADER_NUMBER or name.endswith((" no", " no.", " number")):
             columns.number = at if columns.number is None else columns.number
         elif any(word in name for word in _HEADER_TEXT) and columns.text is None:
             columns.text = at
@@ -235,8 +237,9 @@ def _collect(passages: list[Passage], kinds: set[str]) -> list[_Draft]:
             if sub_item and current is not None:
                 current.parts.append(f"{passage.paragraph} {passage.text}")
                 continue
-            current = _Draft(_number(passage.paragraph), [passage.text], passage, numbered=True)
-            drafts.append(current)
+            for number, text in split_inline(_number(passage.paragraph) or "", passage.text):
+                current = _Draft(number or None, [text], passage, numbered=True)
+                drafts.append(current)
             continue
         if _INTRO.search(passage.text) or passage.text.rstrip().endswith(":"):
             continue
@@ -251,12 +254,48 @@ def _collect(passages: list[Passage], kinds: set[str]) -> list[_Draft]:
     return drafts
 
 
+_INLINE_ITEM = re.compile(r"(?:(?<=[.;:])|^)\s*(\d{1,2})\.\s+(?=[A-Z])")
+
+
+def split_inline(number: str, text: str) -> list[tuple[str, str]]:
+    """ "1. Do this. 2. Do that." run together in one paragraph, as numbered items.
+
+    Only a run counting on from `number` (1, 2, 3...) splits, so "see paragraph 4. The..."
+    inside a sentence stays whole."""
+    if not number.isdigit():
+        return [(number, text)]
+    expected = int(number) + 1
+    items: list[tuple[str, str]] = []
+    start, current = 0, number
+    for match in _INLINE_ITEM.finditer(text):
+        if match.start() == 0 or int(match.group(1)) != expected:
+            continue
+        items.append((current, text[start : match.start()].strip()))
+        start, current = match.end(), match.group(1)
+        expected += 1
+    items.append((current, text[start:].strip()))
+    return items
+
+
+def _number_unnumbered(drafts: list[_Draft]) -> None:
+    """A bulleted list of recommendations is numbered in order, so each can be cited; only
+    when none in that section carries a number of its own."""
+    by_section: dict[str | None, list[_Draft]] = {}
+    for draft in drafts:
+        by_section.setdefault(draft.passage.section, []).append(draft)
+    for group in by_section.values():
+        if all(d.number is None and d.passage.kind == "list_item" for d in group):
+            for position, draft in enumerate(group, start=1):
+                draft.number = str(position)
+
+
 def extract(sections: list[Section], passages: list[Passage]) -> list[Recommendation]:
     """Every recommendation in reading order. A labelled one outside the recommendations
     section (a summary listing them early) is dropped when the section has the same number."""
     drafts = _collect(passages, {"recommendations"})
     if not any(d.passage.section_kind == "recommendations" for d in drafts):
         drafts = _collect(passages, {"recommendations", "action_plan"})
+    _number_unnumbered(drafts)
     in_section = {
         _key(d.number) for d in drafts if d.number and d.passage.section_kind == "recommendations"
     }

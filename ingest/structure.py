@@ -10,7 +10,6 @@ and a DOCX with heading styles end up alike.
 from __future__ import annotations
 
 import re
-import statistics
 from dataclasses import dataclass, field
 
 from reviewlens.model import Block, BlockKind, Passage, RawDocument, Section, SectionKind
@@ -28,6 +27,16 @@ _VOCABULARY: tuple[tuple[str, SectionKind], ...] = (
     ("lines of enquiry", "terms_of_reference"),
     ("scope of the review", "terms_of_reference"),
     ("scope", "terms_of_reference"),
+    ("about this review", "terms_of_reference"),
+    ("about the review", "terms_of_reference"),
+    ("about the audit", "terms_of_reference"),
+    ("about this audit", "terms_of_reference"),
+    ("the review process", "terms_of_reference"),
+    ("purpose", "terms_of_reference"),
+    ("summary of agency involvement", "chronology"),
+    ("agency involvement", "chronology"),
+    ("summary of the case", "background"),
+    ("case summary", "background"),
     ("executive summary", "summary"),
     ("summary", "summary"),
     ("introduction", "summary"),
@@ -43,28 +52,70 @@ _VOCABULARY: tuple[tuple[str, SectionKind], ...] = (
     ("lessons learned", "learning"),
     ("lessons learnt", "learning"),
     ("lessons", "learning"),
+    ("what we learned", "learning"),
+    ("what we learnt", "learning"),
     ("learning", "learning"),
     ("good practice", "good_practice"),
     ("what worked well", "good_practice"),
     ("what is working well", "good_practice"),
+    ("do well", "good_practice"),
+    ("did well", "good_practice"),
+    ("doing well", "good_practice"),
     ("strengths", "good_practice"),
     ("areas for improvement", "recommendations"),
     ("areas for priority action", "recommendations"),
     ("what needs to improve", "recommendations"),
     ("what needs to happen", "recommendations"),
+    ("what you should do", "recommendations"),
+    ("what should happen", "recommendations"),
+    ("actions agreed", "recommendations"),
+    ("priorities for", "recommendations"),
     ("recommendation", "recommendations"),
     ("action plan", "action_plan"),
+    ("actions", "action_plan"),
     ("inspection judgement", "judgements"),
+    ("experiences and progress of", "judgements"),
+    ("impact of leaders", "judgements"),
+    ("overall effectiveness", "judgements"),
     ("judgement", "judgements"),
+    ("areas for development", "findings"),
+    ("need to improve", "findings"),
+    ("what we found", "findings"),
+    ("why it matters", "findings"),
+    ("overall picture", "findings"),
+    ("conclusion", "findings"),
     ("findings", "findings"),
     ("finding", "findings"),
 )
+
+# Generic words that name a kind only when nothing more specific is in the heading.
+_WEAK = frozenset({"introduction"})
+
+# Kinds a run of untitled-kind sibling headings carries on: "Analysis" then "Invisible
+# fathers" at the same level is still analysis. A heading's last phrase decides ("Summary of
+# findings" is followed by the findings themselves).
+_CONTINUING: frozenset[str] = frozenset(
+    {"analysis", "findings", "key_practice_episodes", "chronology", "learning", "judgements"}
+)
+
+
+def continuing_kind(heading: str) -> SectionKind | None:
+    """The kind that unnamed sibling headings after this one carry on, if any."""
+    words = f" {_normalise(_strip_heading_number(heading))} "
+    best: tuple[int, SectionKind] | None = None
+    for phrase, kind in _VOCABULARY:
+        at = words.rfind(f" {phrase}")
+        if at >= 0 and (best is None or at > best[0]):
+            best = (at, kind)
+    if best is None or best[1] not in _CONTINUING:
+        return None
+    return best[1]
+
 
 # Top-level headings that are known to be "other": they never inherit a parent's kind.
 _OTHER_HEADINGS = (
     "methodology",
     "method",
-    "conclusion",
     "glossary",
     "appendix",
     "appendices",
@@ -83,7 +134,6 @@ _OTHER_HEADINGS = (
     "condolences",
     "independence",
     "author",
-    "about this",
     "reason for the review",
     "reasons for the review",
     "why this review",
@@ -107,7 +157,11 @@ def heading_kind(heading: str) -> SectionKind | None:
     best: tuple[int, SectionKind] | None = None
     for phrase, kind in _VOCABULARY:
         at = words.find(f" {phrase}")
-        if at >= 0 and (best is None or at < best[0]):
+        if at < 0:
+            continue
+        if phrase in _WEAK:
+            at += 1000  # "Introduction and terms of reference" is about its second half
+        if best is None or at < best[0]:
             best = (at, kind)
     return best[1] if best else None
 
@@ -154,6 +208,18 @@ _DANGLING = {
     "with",
 }
 
+_META_LINE = re.compile(
+    r"^(?:published|report published|date of publication|publication date|date published|"
+    r"inspection dates?|review dates?|dates? of inspection|lead inspector|"
+    r"(?:independent )?(?:lead )?(?:reviewer|author)|date|version|status|classification)\s*:",
+    re.IGNORECASE,
+)
+_ONLY_DATE = re.compile(
+    r"^(?:[0-3]?\d\s+)?(?:January|February|March|April|May|June|July|August|September|October|"
+    r"November|December)\s+(?:19|20)\d\d$",
+    re.IGNORECASE,
+)
+_SETEXT = re.compile(r"\s+(?:={3,}|-{3,})$")
 _DOCUMENT_WORDS = re.compile(
     r"\b(?:review|report|inspection|brief|briefing|audit|letter)\b", re.IGNORECASE
 )
@@ -222,6 +288,8 @@ def _guess_heading(
     text = block.text.strip()
     if not text or block.kind == "table_row" or _RECOMMENDATION_LABEL.match(text):
         return None
+    if _META_LINE.match(text) or _ONLY_DATE.match(text):
+        return None  # title-page facts set large are still not sections
     if block.kind == "heading":
         if len(text) > 200:
             return None
@@ -265,14 +333,17 @@ def _pattern_level(text: str) -> int | None:
 
 
 def _body_font_size(blocks: list[Block]) -> float | None:
-    sizes = [b.font_size for b in blocks if b.font_size and b.kind == "paragraph"]
-    weights: list[float] = []
-    for b in blocks:
-        if b.font_size and b.kind == "paragraph":
-            weights.extend([b.font_size] * min(20, max(1, len(b.text) // 80)))
-    if not sizes:
+    """The type size most of the text is set in (median weighted by characters)."""
+    sized = sorted((b.font_size, len(b.text)) for b in blocks if b.font_size)
+    total = sum(weight for _, weight in sized)
+    if not total:
         return None
-    return statistics.median(weights)
+    running = 0
+    for size, weight in sized:
+        running += weight
+        if running * 2 >= total:
+            return size
+    return sized[-1][0]
 
 
 def _font_levels(blocks: list[Block], body_size: float | None) -> dict[float, int]:
@@ -305,15 +376,19 @@ class _Piece:
 
 
 def _continues(prev: _Piece, block: Block) -> bool:
-    """A paragraph cut by a page break: the next page goes on where this one stopped."""
+    """A paragraph cut by a page break (or a stray line break): the next block goes on where
+    this one stopped."""
     if prev.heading is not None or block.kind != "paragraph" or prev.kind == "table_row":
-        return False
-    if prev.page is None or block.page is None or block.page == prev.page:
         return False
     nxt = block.text.lstrip()
     if not nxt or _PARAGRAPH_NUMBER.match(nxt) or _BULLET.match(nxt):
         return False
     if _RECOMMENDATION_LABEL.match(nxt):
+        return False
+    unfinished = not prev.text.rstrip().endswith(_TERMINAL)
+    if nxt[0].islower() and unfinished:
+        return True  # a line break inside a sentence (OCR and plain text often give these)
+    if prev.page is None or block.page is None or block.page == prev.page:
         return False
     if nxt[0].islower():
         return True
@@ -339,6 +414,11 @@ def _pieces(raw: RawDocument) -> list[_Piece]:
         text = " ".join(block.text.split())
         if not text:
             continue
+        underline = _SETEXT.search(text)
+        if underline and block.kind != "table_row" and len(text) <= 200:
+            level = 1 if underline.group(0).strip()[0] == "=" else 2
+            text = text[: underline.start()].strip()
+            block = block.model_copy(update={"kind": "heading", "heading_level": level})
         if _is_label_only(text):
             pending_label = text.rstrip(" :.-\u2013\u2014")
             continue
@@ -389,13 +469,15 @@ class _Open:
     level: int
     kind: SectionKind
     section: Section
+    carries: SectionKind | None = None
 
 
 def _keep(text: str, kind: BlockKind) -> bool:
-    """Page furniture and stray fragments are not passages; a table row with words is."""
+    """Page furniture and stray fragments are not passages; a list item or table row with
+    words is (a short "Westvale Police" in a list of agencies still says something)."""
     if not any(c.isalpha() for c in text):
         return False
-    if kind == "table_row":
+    if kind in ("table_row", "list_item"):
         return sum(c.isalpha() for c in text) >= 4
     return len(text) >= MIN_PASSAGE_CHARS or len(text.split()) >= MIN_PASSAGE_WORDS
 
@@ -406,6 +488,8 @@ def build(raw: RawDocument) -> tuple[list[Section], list[Passage]]:
     passages: list[Passage] = []
     stack: list[_Open] = []
     last_known_level = 0
+    first_page = min((b.page for b in raw.blocks if b.page is not None), default=None)
+    title_section: str | None = None
 
     for piece in _pieces(raw):
         if piece.heading is not None:
@@ -420,14 +504,28 @@ def build(raw: RawDocument) -> tuple[list[Section], list[Passage]]:
                 last_known_level = level
             if own is not None and piece.heading.level is None:
                 last_known_level = level
+            sibling: _Open | None = None
             while stack and stack[-1].level >= level:
-                stack.pop()
+                popped = stack.pop()
+                if popped.level == level:
+                    sibling = popped
             kind: SectionKind
-            if not sections and not passages and _DOCUMENT_WORDS.search(heading):
+            carries: SectionKind | None = None
+            if (
+                not sections
+                and piece.page in (first_page, None)
+                and _DOCUMENT_WORDS.search(heading)
+            ):
                 kind = "other"  # the document's own title, not a section of it
+                title_section = heading
             elif own is not None:
                 kind = own
-            elif stack and not _is_known_other(heading):
+                carries = continuing_kind(heading)
+            elif _is_known_other(heading):
+                kind = "other"
+            elif sibling is not None and sibling.carries is not None:
+                kind = carries = sibling.carries
+            elif stack:
                 kind = stack[-1].kind
             else:
                 kind = "other"
@@ -435,7 +533,7 @@ def build(raw: RawDocument) -> tuple[list[Section], list[Passage]]:
                 heading=heading, kind=kind, level=level, page_start=piece.page, page_end=piece.page
             )
             sections.append(section)
-            stack.append(_Open(level, kind, section))
+            stack.append(_Open(level, kind, section, carries))
             continue
 
         if piece.kind == "table_row":
@@ -464,4 +562,10 @@ def build(raw: RawDocument) -> tuple[list[Section], list[Passage]]:
                 ocr=piece.ocr,
             )
         )
+    if title_section is not None and not any(s.kind == "summary" for s in sections):
+        # a letter or short report with no summary heading opens with its summary
+        sections[0].kind = "summary"
+        for passage in passages:
+            if passage.section == title_section and passage.section_kind == "other":
+                passage.section_kind = "summary"
     return sections, passages

@@ -1,0 +1,248 @@
+"""Headings, section kinds, numbered paragraphs and page-break repair, on blocks as the
+extractors hand them over (fictional text)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ingest.structure import build, heading_kind, split_paragraph_number
+from reviewlens.model import Block, BlockKind, RawDocument
+
+
+def raw(*blocks: Block, pages: int = 5) -> RawDocument:
+    return RawDocument(media_type="application/pdf", page_count=pages, blocks=list(blocks))
+
+
+def para(text: str, page: int | None = 1, kind: BlockKind = "paragraph", **extra: object) -> Block:
+    return Block(text=text, page=page, kind=kind, **extra)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("heading", "kind"),
+    [
+        ("Executive Summary", "summary"),
+        ("1. Introduction", "summary"),
+        ("Terms of Reference", "terms_of_reference"),
+        ("Key lines of enquiry", "terms_of_reference"),
+        ("Scope of the review", "terms_of_reference"),
+        ("Family composition", "background"),
+        ("Pen picture of Mr B", "background"),
+        ("3. Background", "background"),
+        ("Chronology of key events", "chronology"),
+        ("Narrative", "chronology"),
+        ("Key Practice Episodes", "key_practice_episodes"),
+        ("Appraisal of practice", "analysis"),
+        ("5 Analysis", "analysis"),
+        ("Themes", "analysis"),
+        ("Findings", "findings"),
+        ("Lessons learned", "learning"),
+        ("What worked well", "good_practice"),
+        ("Good practice", "good_practice"),
+        ("Strengths", "good_practice"),
+        ("What needs to improve?", "recommendations"),
+        ("Areas for improvement", "recommendations"),
+        ("8. Recommendations", "recommendations"),
+        ("Action plan", "action_plan"),
+        ("Inspection judgements", "judgements"),
+    ],
+)
+def test_heading_vocabulary(heading: str, kind: str) -> None:
+    assert heading_kind(heading) == kind
+
+
+@pytest.mark.parametrize("heading", ["Methodology", "Glossary", "Hearing the child's voice"])
+def test_headings_without_a_kind(heading: str) -> None:
+    assert heading_kind(heading) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "number", "rest"),
+    [
+        ("4.3 The health visitor called.", "4.3", "The health visitor called."),
+        ("4.3. The health visitor called.", "4.3", "The health visitor called."),
+        ("12.10 Police attended.", "12.10", "Police attended."),
+        ("(a) the school nurse", "(a)", "the school nurse"),
+        ("3. The Partnership should act.", "3", "The Partnership should act."),
+        ("In 2019 the family moved.", None, "In 2019 the family moved."),
+        ("2019. A year of change.", None, "2019. A year of change."),
+    ],
+)
+def test_paragraph_numbers(text: str, number: str | None, rest: str) -> None:
+    assert split_paragraph_number(text) == (number, rest)
+
+
+def test_sections_from_styled_headings_and_text_patterns() -> None:
+    sections, passages = build(
+        raw(
+            para("Local Child Safeguarding Practice Review: Child W", kind="heading"),
+            para("Part 1", page=2),
+            para("2. Background", page=2),
+            para("2.1 Child W lived with her mother and two older brothers in a rented flat.", 2),
+            para("KEY PRACTICE EPISODES", page=3),
+            para("3.1 The first episode began when the nursery reported a bruise to the ear.", 3),
+            para("Recommendation 3", page=4, kind="heading", heading_level=2),
+            para("The Partnership should publish a neglect strategy within six months.", 4),
+        )
+    )
+    headings = [(s.heading, s.kind, s.page_start) for s in sections]
+    assert ("2. Background", "background", 2) in headings
+    assert ("KEY PRACTICE EPISODES", "key_practice_episodes", 3) in headings
+    assert ("Part 1", "other", 2) in headings
+    assert not any("Recommendation 3" in s.heading for s in sections)
+    # the label joins its text as one passage, in the section that was open
+    last = passages[-1]
+    assert last.text.startswith("Recommendation 3: The Partnership should publish")
+    assert last.section_kind == "key_practice_episodes"
+    assert last.page == 4
+
+
+def test_sub_headings_inherit_the_parents_kind() -> None:
+    sections, passages = build(
+        raw(
+            para("Analysis", kind="heading", heading_level=1),
+            para("Hearing the child's voice", kind="heading", heading_level=2),
+            para("5.4 Nobody asked Child W what a normal day at home was like for her.", 2),
+            para("Methodology", kind="heading", heading_level=1),
+            para("The review used a systems approach with practitioner workshops.", 2),
+        )
+    )
+    kinds = {s.heading: s.kind for s in sections}
+    assert kinds["Hearing the child's voice"] == "analysis"
+    assert kinds["Methodology"] == "other"
+    assert passages[0].section == "Hearing the child's voice"
+    assert passages[0].section_kind == "analysis"
+    assert passages[1].section_kind == "other"
+
+
+def test_unstyled_sub_heading_inherits_and_next_top_heading_resets() -> None:
+    sections, passages = build(
+        raw(
+            para("6. Analysis", 3),
+            para("Invisible men", 3),
+            para("6.2 The mother's partner was never seen by any practitioner during the year.", 3),
+            para("7. Methodology", 4),
+            para("7.1 The review found that the family was known to eleven agencies overall.", 4),
+        )
+    )
+    kinds = {s.heading: (s.kind, s.level) for s in sections}
+    assert kinds["Invisible men"] == ("analysis", 2)
+    assert kinds["7. Methodology"] == ("other", 1)
+    assert [p.section_kind for p in passages] == ["analysis", "other"]
+
+
+def test_font_size_marks_headings_in_unstyled_pdfs() -> None:
+    sections, _ = build(
+        raw(
+            para("Findings", 2, font_size=16.0),
+            para("Finding one: supervision did not test the plan", 2, font_size=13.0),
+            para(
+                "Supervision records show the same actions carried forward for months.",
+                2,
+                font_size=11.0,
+            ),
+            para("Information sharing", 3, font_size=13.0),
+            para(
+                "The school and the health visitor held different pieces of the picture.",
+                3,
+                font_size=11.0,
+            ),
+        )
+    )
+    levels = {s.heading: (s.kind, s.level) for s in sections}
+    assert levels["Findings"] == ("findings", 1)
+    assert levels["Information sharing"] == ("findings", 2)
+
+
+def test_numbered_paragraphs_keep_their_number_and_lose_it_from_the_text() -> None:
+    _, passages = build(
+        raw(
+            para("4. Analysis", 2),
+            para("4.3 The GP was not told about the injury until the following week.", 2),
+            para("4.3.1 This delay mattered because the GP held the mother's history.", 2),
+            para("(b) the school did not have a named safeguarding lead", 2, "list_item"),
+        )
+    )
+    assert [p.paragraph for p in passages] == ["4.3", "4.3.1", "(b)"]
+    assert passages[0].text == "The GP was not told about the injury until the following week."
+    assert passages[2].text.startswith("the school did not")
+
+
+def test_paragraph_split_across_a_page_break_is_rejoined() -> None:
+    _, passages = build(
+        raw(
+            para("4. Analysis", 4),
+            para("4.6 The referral was sent to the front door on a Friday afternoon and was", 4),
+            para("not read until the Monday, by which time the family had moved address.", 5),
+            para("4.7 A strategy discussion was held on the Tuesday with police present.", 5),
+            para("4.8 The health visitor recorded the visit but did not note who was in the", 5),
+            para("home, or whether the baby was seen awake.", 6),
+            para(
+                "4.9 A closing summary was written but it was never shared with the GP practice", 6
+            ),
+            para("Health visiting records were not linked to the GP record at that time.", 7),
+        )
+    )
+    texts = {p.paragraph: p for p in passages}
+    assert texts["4.6"].text.endswith("by which time the family had moved address.")
+    assert texts["4.6"].page == 4
+    assert texts["4.8"].text.endswith("whether the baby was seen awake.")
+    # a long sentence left open continues on the next page even with a capital
+    assert texts["4.9"].text.endswith("at that time.")
+    assert len(passages) == 4
+
+
+def test_finished_paragraph_is_not_joined_to_the_next_page() -> None:
+    _, passages = build(
+        raw(
+            para("3.2 The plan was reviewed at the core group meeting.", 3),
+            para("Nursery staff described Child W as quiet and watchful.", 4),
+        )
+    )
+    assert len(passages) == 2
+    assert passages[1].page == 4
+
+
+def test_page_furniture_is_not_a_passage_but_table_rows_are() -> None:
+    _, passages = build(
+        raw(
+            para("12", 2),
+            para("Child W", 2),
+            para("OFFICIAL", 2),
+            para("The social worker visited twice in March.", 2),
+            para("Care leavers | Good", 2, "table_row"),
+        )
+    )
+    assert [p.text for p in passages] == [
+        "The social worker visited twice in March.",
+        "Care leavers | Good",
+    ]
+    assert passages[1].kind == "table_row"
+
+
+def test_every_passage_knows_its_place_and_ocr_flag() -> None:
+    sections, passages = build(
+        raw(
+            para("Chronology", 2, kind="heading", heading_level=1),
+            para("2.1 In January the family were evicted from their first flat.", 2),
+            para("2.2 The scanned referral form shows a call from a neighbour.", 3, ocr=True),
+        )
+    )
+    assert [(p.page, p.section, p.paragraph, p.ocr) for p in passages] == [
+        (2, "Chronology", "2.1", False),
+        (3, "Chronology", "2.2", True),
+    ]
+    assert [p.index for p in passages] == [0, 1]
+    assert sections[0].page_start == 2 and sections[0].page_end == 3
+
+
+def test_a_long_sentence_is_never_a_heading() -> None:
+    sections, _ = build(
+        raw(
+            para(
+                "The review panel met six times between April and October and heard from "
+                "every agency involved with the family, including the school and the GP.",
+                1,
+            )
+        )
+    )
+    assert sections == []
