@@ -18,9 +18,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+import numpy.typing as npt
+
 from nlp.analysis import lemma_text
 from reviewlens.errors import BackendUnavailable
-from reviewlens.model import Document
+from reviewlens.model import DOC_TYPES, SECTION_KINDS, STANCES, Document
 from search_api import analytics
 from search_api.backend import (
     CooccurrenceCell,
@@ -174,7 +177,10 @@ class SqliteBackend:
                 "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER)"
             )
             self._writer.execute("INSERT OR IGNORE INTO meta VALUES ('live', 1)")
+            self._writer.execute("INSERT OR IGNORE INTO meta VALUES ('next_pid', 1)")
             self._create(self._gen(self._writer))
+        self._columns: _Columns | None = None
+        self._columns_lock = threading.Lock()
         self._similarity: tuple[tuple[int, int], analytics.RecommendationSimilarity] | None = None
 
     @classmethod
@@ -409,37 +415,46 @@ class SqliteBackend:
 
     def search(self, request: SearchRequest) -> SearchResponse:
         ast = parse_query(request.query, self.expand) if request.query is not None else None
+        f = request.filters
         with self._read() as (conn, g):
-            where = _Where(request.filters, g, "p", "p.rowid")
-            conn.execute("DROP TABLE IF EXISTS temp.m")
+            cols = self._columns_for(conn, g)
             if ast is not None:
-                conn.execute(
-                    f"CREATE TEMP TABLE m AS SELECT f.rowid AS rid, bm25(fts_{g}) AS score "
-                    f"FROM fts_{g} f JOIN passage_{g} p ON p.rowid = f.rowid "
-                    f"WHERE fts_{g} MATCH ?{where.sql()}",
-                    [to_fts(ast), *where.params],
-                )
-            else:
-                conn.execute(
-                    f"CREATE TEMP TABLE m AS SELECT p.rowid AS rid, 0.0 AS score "
-                    f"FROM passage_{g} p{where.sql(' WHERE ')}",
-                    where.params,
-                )
-            try:
-                total = int(conn.execute("SELECT COUNT(*) FROM temp.m").fetchone()[0])
                 rows = conn.execute(
-                    f"SELECT p.doc_id, p.idx, d.title, p.doc_type, p.year, p.page, p.paragraph, "
-                    f"p.section, p.section_kind, p.stance, p.text, p.themes, p.agencies, m.score "
-                    f"FROM temp.m m JOIN passage_{g} p ON p.rowid = m.rid "
-                    f"JOIN doc_{g} d ON d.rowid = p.doc "
-                    f"ORDER BY m.score, p.doc_id, p.idx LIMIT ? OFFSET ?",
-                    (request.limit, request.offset),
+                    f"SELECT rowid, bm25(fts_{g}) FROM fts_{g} WHERE fts_{g} MATCH ?",
+                    (to_fts(ast),),
                 ).fetchall()
-                facets = self._facets(conn, g, request.facet_size) if request.facets else {}
-            finally:
-                conn.execute("DROP TABLE IF EXISTS temp.m")
+                matched = np.array(rows, dtype=np.float64).reshape(-1, 2)
+                rids = matched[:, 0].astype(np.int64)
+                scores = matched[:, 1]
+            else:
+                where = _Where(f, g, "p", "p.rowid")
+                rows = conn.execute(
+                    f"SELECT rowid FROM passage_{g} p{where.sql(' WHERE ')}", where.params
+                ).fetchall()
+                rids = np.array([r[0] for r in rows], dtype=np.int64)
+                scores = np.zeros(len(rids))
+            if ast is not None:
+                doc_rowids = self._doc_rowids(conn, g, f.document_ids)
+                keep = cols.mask(rids, f, doc_rowids)
+                rids, scores = rids[keep], scores[keep]
+            total = len(rids)
+            order = np.lexsort((cols.idx[rids], cols.doc_rank[cols.doc[rids]], scores))
+            page = rids[order[request.offset : request.offset + request.limit]]
+            facets = cols.facets(rids, request.facet_size) if request.facets else {}
+            fetched = {
+                r[0]: r[1:]
+                for r in conn.execute(
+                    f"SELECT p.rowid, p.doc_id, p.idx, d.title, p.doc_type, p.year, p.page, "
+                    f"p.paragraph, p.section, p.section_kind, p.stance, p.text, p.themes, "
+                    f"p.agencies FROM passage_{g} p JOIN doc_{g} d ON d.rowid = p.doc "
+                    f"WHERE p.rowid IN ({','.join('?' * len(page))})",
+                    [int(x) for x in page],
+                )
+            }
+        score_of = dict(zip(rids.tolist(), scores.tolist(), strict=True)) if len(page) else {}
         hits = []
-        for r in rows:
+        for pid in page.tolist():
+            r = fetched[pid]
             marks = highlight(r[10], ast)
             hits.append(
                 SearchHit(
@@ -458,40 +473,28 @@ class SqliteBackend:
                     match_offsets=marks.offsets,
                     themes=json.loads(r[11]),
                     agencies=json.loads(r[12]),
-                    score=round(-float(r[13]), 6),
+                    score=round(-float(score_of[pid]), 6),
                 )
             )
         return SearchResponse(total=total, hits=hits, facets=facets)
 
     @staticmethod
-    def _facets(conn: sqlite3.Connection, g: int, size: int) -> dict[str, dict[str, int]]:
-        counters: dict[str, Counter[str]] = {name: Counter() for name in ("doc_type", "year")}
-        counters["stance"] = Counter()
-        counters["section_kind"] = Counter()
-        for doc_type, year, stance, kind, n in conn.execute(
-            f"SELECT p.doc_type, p.year, p.stance, p.section_kind, COUNT(*) FROM temp.m m "
-            f"JOIN passage_{g} p ON p.rowid = m.rid GROUP BY 1, 2, 3, 4"
-        ):
-            counters["doc_type"][doc_type] += n
-            if year is not None:
-                counters["year"][str(year)] += n
-            if stance is not None:
-                counters["stance"][stance] += n
-            counters["section_kind"][kind] += n
-        for name, table, column in (("theme", "ptheme", "theme"), ("agency", "pagency", "agency")):
-            counters[name] = Counter(
-                dict(
-                    conn.execute(
-                        f"SELECT t.{column}, COUNT(*) FROM temp.m m JOIN {table}_{g} t "
-                        f"ON t.pid = m.rid GROUP BY 1"
-                    ).fetchall()
-                )
-            )
-        order = ("theme", "doc_type", "year", "agency", "stance", "section_kind")
-        return {
-            name: dict(sorted(counters[name].items(), key=lambda kv: (-kv[1], kv[0]))[:size])
-            for name in order
-        }
+    def _doc_rowids(conn: sqlite3.Connection, g: int, ids: list[str]) -> list[int] | None:
+        if not ids:
+            return None
+        marks = ",".join("?" * len(ids))
+        rows = conn.execute(f"SELECT rowid FROM doc_{g} WHERE doc_id IN ({marks})", ids)
+        return [r[0] for r in rows]
+
+    def _columns_for(self, conn: sqlite3.Connection, g: int) -> _Columns:
+        """The facet columns of generation `g`, brought up to this snapshot."""
+        with self._columns_lock:
+            cols = self._columns
+            if cols is None or cols.generation != g:
+                cols = _Columns(g)
+            cols.refresh(conn)
+            self._columns = cols
+            return cols
 
     # --- counting ------------------------------------------------------------------------
 
@@ -738,9 +741,9 @@ class _Prepared:
             ),
         )
         doc = cur.lastrowid
-        start = (
-            int(conn.execute(f"SELECT COALESCE(MAX(rowid), 0) FROM passage_{g}").fetchone()[0]) + 1
-        )
+        # passage rowids are never reused, so facet columns only ever append
+        start = int(conn.execute("SELECT value FROM meta WHERE key = 'next_pid'").fetchone()[0])
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'next_pid'", (start + len(d.passages),))
         prows, frows, trows, arows = [], [], [], []
         for n, p in enumerate(d.passages):
             pid = start + n
@@ -793,3 +796,180 @@ class _Prepared:
                 for i, r in enumerate(d.recommendations)
             ],
         )
+
+
+IntArray = npt.NDArray[np.int64]
+
+
+class _Codes:
+    """Strings to small integers, in order of first sight."""
+
+    def __init__(self, fixed: Sequence[str] = ()) -> None:
+        self.names: list[str] = list(fixed)
+        self.code = {name: n for n, name in enumerate(self.names)}
+
+    def get(self, name: str) -> int:
+        found = self.code.get(name)
+        if found is None:
+            found = self.code[name] = len(self.names)
+            self.names.append(name)
+        return found
+
+
+class _Columns:
+    """Per-passage filter and facet values held as arrays indexed by passage rowid.
+
+    Counting facets over tens of thousands of matches by joining tables is slow in SQLite;
+    over arrays it is a few vectorised operations. Rowids are never reused, so the arrays only
+    grow: a refresh reads passages beyond the last one loaded. Rows of deleted passages stay,
+    harmlessly, because matches only ever come from the live tables.
+    """
+
+    def __init__(self, generation: int) -> None:
+        self.generation = generation
+        self.loaded = 0  # highest rowid read
+        self.doc_types = _Codes(DOC_TYPES)
+        self.stances = _Codes(STANCES)
+        self.kinds = _Codes(SECTION_KINDS)
+        self.themes = _Codes()
+        self.agencies = _Codes()
+        size = 1024
+        self.doc = np.zeros(size, dtype=np.int64)
+        self.idx = np.zeros(size, dtype=np.int64)
+        self.doc_type = np.zeros(size, dtype=np.int16)
+        self.year = np.zeros(size, dtype=np.int32)  # 0: no year
+        self.stance = np.full(size, -1, dtype=np.int16)
+        self.kind = np.zeros(size, dtype=np.int16)
+        self.theme_bits = np.zeros((size, 1), dtype=np.uint64)
+        self.agency_bits = np.zeros((size, 1), dtype=np.uint64)
+        self.doc_rank = np.zeros(1, dtype=np.int64)  # doc rowid -> position in doc_id order
+
+    def refresh(self, conn: sqlite3.Connection) -> None:
+        g = self.generation
+        rows = conn.execute(
+            f"SELECT rowid, doc, idx, doc_type, year, stance, section_kind, themes, agencies "
+            f"FROM passage_{g} WHERE rowid > ? ORDER BY rowid",
+            (self.loaded,),
+        ).fetchall()
+        if not rows:
+            return
+        self._grow(int(rows[-1][0]) + 1)
+        for pid, doc, idx, doc_type, year, stance, kind, themes, agencies in rows:
+            self.doc[pid] = doc
+            self.idx[pid] = idx
+            self.doc_type[pid] = self.doc_types.get(doc_type)
+            self.year[pid] = year or 0
+            self.stance[pid] = -1 if stance is None else self.stances.get(stance)
+            self.kind[pid] = self.kinds.get(kind)
+            self._set_bits("theme_bits", pid, [self.themes.get(t) for t in json.loads(themes)])
+            self._set_bits("agency_bits", pid, [self.agencies.get(a) for a in json.loads(agencies)])
+        self.loaded = int(rows[-1][0])
+        ordered = conn.execute(f"SELECT rowid FROM doc_{g} ORDER BY doc_id").fetchall()
+        rank = np.zeros(max((r[0] for r in ordered), default=0) + 1, dtype=np.int64)
+        for position, (rowid,) in enumerate(ordered):
+            rank[rowid] = position
+        self.doc_rank = rank
+
+    def _grow(self, needed: int) -> None:
+        size = len(self.doc)
+        if needed <= size:
+            return
+        while size < needed:
+            size *= 2
+        for name in ("doc", "idx", "doc_type", "year", "stance", "kind"):
+            old = getattr(self, name)
+            new = np.full(size, -1 if name == "stance" else 0, dtype=old.dtype)
+            new[: len(old)] = old
+            setattr(self, name, new)
+        for name in ("theme_bits", "agency_bits"):
+            old = getattr(self, name)
+            new = np.zeros((size, old.shape[1]), dtype=np.uint64)
+            new[: len(old)] = old
+            setattr(self, name, new)
+
+    def _set_bits(self, name: str, pid: int, codes: list[int]) -> None:
+        bits = getattr(self, name)
+        words = max(codes, default=0) // 64 + 1
+        if words > bits.shape[1]:
+            wider = np.zeros((bits.shape[0], words), dtype=np.uint64)
+            wider[:, : bits.shape[1]] = bits
+            bits = wider
+            setattr(self, name, bits)
+        for code in codes:
+            bits[pid, code // 64] |= np.uint64(1 << (code % 64))
+
+    @staticmethod
+    def _has_all(bits: npt.NDArray[np.uint64], codes: list[int]) -> npt.NDArray[np.bool_]:
+        keep = np.ones(len(bits), dtype=bool)
+        for code in codes:
+            keep &= (bits[:, code // 64] & np.uint64(1 << (code % 64))) != 0
+        return keep
+
+    def mask(
+        self, rids: IntArray, f: Filters, doc_rowids: list[int] | None
+    ) -> npt.NDArray[np.bool_]:
+        """Which matched passages pass the filters (the grammar in search_api.backend)."""
+        keep = np.ones(len(rids), dtype=bool)
+        if f.doc_types:
+            wanted = [self.doc_types.code[t] for t in f.doc_types if t in self.doc_types.code]
+            keep &= np.isin(self.doc_type[rids], wanted)
+        if f.stances:
+            keep &= np.isin(self.stance[rids], [self.stances.code[s] for s in f.stances])
+        if f.section_kinds:
+            keep &= np.isin(self.kind[rids], [self.kinds.code[k] for k in f.section_kinds])
+        if f.year_from is not None or f.year_to is not None:
+            years = self.year[rids]
+            keep &= years != 0
+            if f.year_from is not None:
+                keep &= years >= f.year_from
+            if f.year_to is not None:
+                keep &= years <= f.year_to
+        if doc_rowids is not None:
+            keep &= np.isin(self.doc[rids], doc_rowids)
+        if f.themes:
+            if any(t not in self.themes.code for t in f.themes):
+                return np.zeros(len(rids), dtype=bool)
+            codes = [self.themes.code[t] for t in f.themes]
+            keep &= self._has_all(self.theme_bits[rids], codes)
+        if f.agencies:
+            codes = [self.agencies.code[a] for a in f.agencies if a in self.agencies.code]
+            bits = self.agency_bits[rids]
+            hit = np.zeros(len(rids), dtype=bool)
+            for code in codes:
+                hit |= self._has_all(bits, [code])
+            keep &= hit
+        return keep
+
+    def facets(self, rids: IntArray, size: int) -> dict[str, dict[str, int]]:
+        counts: dict[str, dict[str, int]] = {}
+        for name, bits_name, codes in (
+            ("theme", "theme_bits", self.themes),
+            ("agency", "agency_bits", self.agencies),
+        ):
+            bits = getattr(self, bits_name)[rids]
+            counts[name] = {
+                codes.names[c]: int(np.count_nonzero(self._has_all(bits, [c])))
+                for c in range(len(codes.names))
+                if c // 64 < bits.shape[1]
+            }
+        counts["doc_type"] = self._tally(self.doc_type[rids], self.doc_types.names)
+        years, n = np.unique(self.year[rids], return_counts=True)
+        counts["year"] = {str(y): int(k) for y, k in zip(years, n, strict=True) if y != 0}
+        stances = self.stance[rids]
+        counts["stance"] = self._tally(stances[stances >= 0], self.stances.names)
+        counts["section_kind"] = self._tally(self.kind[rids], self.kinds.names)
+        order = ("theme", "doc_type", "year", "agency", "stance", "section_kind")
+        return {
+            name: dict(
+                sorted(
+                    ((k, v) for k, v in counts[name].items() if v > 0),
+                    key=lambda kv: (-kv[1], kv[0]),
+                )[:size]
+            )
+            for name in order
+        }
+
+    @staticmethod
+    def _tally(values: npt.NDArray[np.int16], names: list[str]) -> dict[str, int]:
+        counted = np.bincount(values.astype(np.int64), minlength=len(names))
+        return {names[c]: int(k) for c, k in enumerate(counted) if k}

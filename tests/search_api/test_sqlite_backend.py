@@ -10,9 +10,11 @@ import pytest
 from contract.data import ALL, CASTLE, expand
 from contract.suite import BackendContract
 
+from nlp.analysis import lemma_text
 from reviewlens.errors import BackendUnavailable
+from reviewlens.model import Document, Passage, ThemeTag
 from reviewlens.settings import Settings
-from search_api.backend import SearchRequest, create_backend
+from search_api.backend import Filters, SearchRequest, create_backend
 from search_api.query import parse_query
 from search_api.sqlite_backend import FILE_NAME, SqliteBackend, fts_quote, to_fts
 
@@ -87,3 +89,57 @@ def test_closed_backend_refuses_politely(tmp_path: Path) -> None:
     with pytest.raises(BackendUnavailable):
         backend.count()
     assert backend.health()["status"] == "unavailable"
+
+
+def _many_themes_doc(key: str, count: int) -> Document:
+    passages = [
+        Passage(
+            index=n,
+            text=f"Passage {n} about the chronology.",
+            lemmas=lemma_text(f"Passage {n} about the chronology."),
+            themes=[ThemeTag(id=f"theme_{n:03d}", label="t", evidence=["x"])],
+            agencies=[f"agency {n:03d}"],
+        )
+        for n in range(count)
+    ]
+    return Document(
+        id=key * 64,
+        file_name="many.txt",
+        media_type="text/plain",
+        size_bytes=1,
+        year=2020,
+        passages=passages,
+    )
+
+
+def test_more_than_64_themes_and_agencies(backend: SqliteBackend) -> None:
+    backend.index_documents([_many_themes_doc("a", 150)])
+    response = backend.search(
+        SearchRequest(query="chronology", filters=Filters(themes=["theme_140"]), facet_size=500)
+    )
+    assert [h.passage_index for h in response.hits] == [140]
+    everything = backend.search(SearchRequest(query="chronology", facet_size=500))
+    assert everything.total == 150
+    assert len(everything.facets["theme"]) == 150
+    assert everything.facets["agency"]["agency 099"] == 1
+    some = backend.search(
+        SearchRequest(query="chronology", filters=Filters(agencies=["agency 003", "agency 130"]))
+    )
+    assert sorted(h.passage_index for h in some.hits) == [3, 130]
+
+
+def test_writes_from_another_connection_reach_facets(tmp_path: Path) -> None:
+    path = tmp_path / FILE_NAME
+    reader = SqliteBackend(path, expand=expand)
+    writer = SqliteBackend(path, expand=expand)
+    try:
+        writer.index_documents([CASTLE])
+        assert reader.search(SearchRequest(query="neglect")).facets["doc_type"] == {"scr": 2}
+        writer.index_documents([_many_themes_doc("b", 3)])
+        writer.index_documents([CASTLE.model_copy(update={"doc_type": "cspr"})])
+        facets = reader.search(SearchRequest(query="neglect OR chronology")).facets
+        assert facets["doc_type"] == {"other": 3, "cspr": 2}
+        assert facets["theme"]["theme_002"] == 1
+    finally:
+        reader.close()
+        writer.close()
