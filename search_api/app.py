@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reviewlens.settings import Settings, get_settings
-from search_api.errors import ErrorBody, ErrorDetail, install_error_handlers
+from search_api.errors import ApiError, ErrorBody, ErrorDetail, install_error_handlers
 from search_api.routes import ROUTERS
 from search_api.service import Library
 from search_api.worker import Worker
@@ -37,8 +37,13 @@ Every error has one shape: `{"error": {"code": "...", "message": "..."}}`.
 """
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(ApiError):
+    """Raised from inside body reading; an HTTP error so the form parser passes it on."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            413, "payload_too_large", f"The upload is larger than the limit of {limit} bytes."
+        )
 
 
 class UploadLimit:
@@ -87,7 +92,7 @@ class UploadLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise _TooLarge
+                    raise _TooLarge(self.limit_label)
             return message
 
         async def watched_send(message: Message) -> None:

@@ -138,7 +138,7 @@ def ingest(
                 progress.advance(accepting)
             job_ids = sorted({o.submitted.job.id for o in outcomes if o.submitted is not None})
             processing = progress.add_task("Processing", total=len(job_ids))
-            worker = Worker(library, threads=workers or None, tag_processes=workers or None)
+            worker = Worker(library, threads=workers or None)
             worker.run_until_done(
                 job_ids, on_progress=lambda n: progress.update(processing, completed=n)
             )
@@ -429,7 +429,7 @@ def reindex(data_dir: Path, workers: int) -> None:
             TimeElapsedColumn(),
         ) as progress:
             task = progress.add_task("Reindexing", total=len(children))
-            worker = Worker(library, threads=workers or None, tag_processes=workers or None)
+            worker = Worker(library, threads=workers or None)
             worker.run_until_done(
                 children, on_progress=lambda n: progress.update(task, completed=n)
             )

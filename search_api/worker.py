@@ -66,8 +66,10 @@ class Worker:
         cores = library.settings.workers or os.cpu_count() or 1
         self.library = library
         self.threads = threads or cores
-        # 0 tags on the worker threads themselves (small test setups)
-        self.tag_processes = cores if tag_processes is None else tag_processes
+        # 0 tags on the worker threads themselves: no pool to start when there is one thread
+        if tag_processes is None:
+            tag_processes = self.threads if self.threads > 1 else 0
+        self.tag_processes = tag_processes
         self.owner = new_owner()
         self._stop = threading.Event()
         self._wake = threading.Event()
