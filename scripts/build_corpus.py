@@ -172,6 +172,23 @@ SUFFIXES = (
 )
 
 
+TYPESET = {"fi": "\ufb01", "fl": "\ufb02", "'": "\u2019"}
+
+
+def typeset(text: str) -> str:
+    """Ligatures and curly quotes, as a word processor puts them into a PDF's text layer."""
+    text = re.sub(r'"(\S[^"]*)"', "\u201c\\1\u201d", text)
+    for plain_form, glyph in TYPESET.items():
+        text = text.replace(plain_form, glyph)
+    return text
+
+
+def untypeset(text: str) -> str:
+    for plain_form, glyph in TYPESET.items():
+        text = text.replace(glyph, plain_form)
+    return text.replace("\u201c", '"').replace("\u201d", '"')
+
+
 def auto_hyphen_points(word: str) -> str:
     """Mark a break before a common suffix, as a word processor's hyphenation would."""
     core = word.rstrip(".,;:)")
@@ -224,6 +241,12 @@ class PdfLayout:
         self.pdf.set_auto_page_break(False)
         self.pdf.set_margins(22, 25, 22)
         self.font = meta.get("font", "Helvetica")
+        self.typeset = bool(meta.get("ttf"))
+        if meta.get("ttf"):  # an embedded Unicode font, set as a word processor would
+            name = meta["ttf"]
+            self.pdf.add_font(name, "", str(FONT_DIR / f"{name}.ttf"))
+            self.pdf.add_font(name, "B", str(FONT_DIR / f"{name}-Bold.ttf"))
+            self.font = name
         self.size = float(meta.get("font_size", 10.5))
         self.lh = self.size * 0.5
         self.top = 25.0
@@ -298,6 +321,8 @@ class PdfLayout:
     ) -> list[str]:
         p = self.pdf
         p.set_font(self.font, style, size or self.size)
+        if self.typeset:
+            text = typeset(text)
         lines: list[str] = []
         cur = ""
         for word in text.split():
@@ -314,7 +339,7 @@ class PdfLayout:
                     head = "".join(parts[:i]) + "-"
                     if p.get_string_width((cur + " " + head).strip()) <= width:
                         lines.append((cur + " " + head).strip())
-                        self.hyphenated.append(plain(word).strip(".,;:()"))
+                        self.hyphenated.append(untypeset(plain(word)).strip(".,;:()"))
                         cur = "".join(parts[i:])
                         done = True
                         break

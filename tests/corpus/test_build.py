@@ -10,6 +10,7 @@ import json
 import re
 import shutil
 import sys
+import unicodedata
 from collections import Counter
 from functools import cache
 from pathlib import Path
@@ -88,6 +89,9 @@ def _facts(path: Path) -> dict[str, Any]:
 
 
 def _squash(text: str) -> str:
+    """Compare as a reader would: ligatures and curly quotes folded, whitespace collapsed."""
+    text = unicodedata.normalize("NFKC", text)
+    text = text.replace("\u2019", "'").replace("\u201c", '"').replace("\u201d", '"')
     return " ".join(text.split())
 
 
