@@ -24,7 +24,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -42,7 +42,6 @@ from search_api.analytics import (
     RecommendationSimilarity,
     is_countable,
     over_represented,
-    term_counts,
 )
 from search_api.backend import (
     CooccurrenceCell,
@@ -83,6 +82,7 @@ _FACET_FIELDS = {
 }
 _GROUP_FIELDS = {"year": "year", "quarter": "quarter", "doc_type": "doc_type", "source": "source"}
 COMPOSITE_PAGE = 5000
+TERMS_ALL = 10_000  # more themes or group keys than any taxonomy or calendar has
 SCAN_PAGE = 1000
 
 
@@ -95,6 +95,10 @@ def redact_url(url: str) -> str:
     if parts.port:
         host = f"{host}:{parts.port}"
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+# the vocabulary is small and every passage asks again: remember the answers
+_countable = lru_cache(maxsize=100_000)(is_countable)
 
 
 def quarter_of(doc: Document) -> str | None:
@@ -134,7 +138,7 @@ def passage_sources(doc: Document) -> Iterator[tuple[str, dict[str, Any]]]:
                 "document_id": doc.id,
                 "passage_index": p.index,
                 "lemmas": lemmas,
-                "term_count": sum(term_counts([lemmas]).values()),
+                "term_count": sum(1 for t in lemmas.split() if _countable(t)),
                 "text": p.text,
                 "page": p.page,
                 "paragraph": p.paragraph,
@@ -159,6 +163,8 @@ def document_source(doc: Document) -> dict[str, Any]:
         "doc_type": doc.doc_type,
         "year": doc.year,
         "source": doc.source,
+        "quarter": quarter_of(doc),
+        "themes": sorted({t.id for p in doc.passages for t in p.themes}),
         "passage_count": len(doc.passages),
         "recommendation_count": len(doc.recommendations),
         "passage_indexes": sorted(p.index for p in doc.passages),
@@ -251,7 +257,7 @@ class ElasticsearchBackend:
         replicas: int = 0,
         retries: int = 3,
         backoff_s: float = 0.25,
-        bulk_batch: int = 500,
+        bulk_batch: int = 2000,
     ) -> None:
         self.url = url
         self.names = IndexNames(prefix)
@@ -664,6 +670,10 @@ class ElasticsearchBackend:
         ]
 
         def run() -> list[FrequencyRow]:
+            if not filters.has_passage_fields():
+                fast = self._frequency_by_terms(by, filters, clauses, themes or [])
+                if fast is not None:
+                    return fast
             docs: Counter[tuple[str, str]] = Counter()
             passages: Counter[tuple[str, str]] = Counter()
             for b in self._composite({"bool": {"filter": clauses}}, sources):
@@ -679,6 +689,61 @@ class ElasticsearchBackend:
             ]
 
         return self._call(run)
+
+    def _frequency_by_terms(
+        self, by: GroupBy, filters: Filters, clauses: list[dict[str, Any]], themes: list[str]
+    ) -> list[FrequencyRow] | None:
+        """Theme x key counts from two terms aggregations: passages from the passages index,
+        documents from the documents index (a document lists each theme once, so its
+        doc_count is a document count). Only valid without passage-level filters. Exact only
+        when every bucket came back from every shard; returns None otherwise, and the caller
+        falls back to the composite aggregation."""
+        doc_query = self._documents_query(filters)
+        if doc_query is None:
+            return []
+        if themes:
+            doc_query["bool"]["filter"].append({"terms": {"themes": themes}})
+        field = _GROUP_FIELDS[by]
+
+        def aggs() -> dict[str, Any]:
+            theme_terms: dict[str, Any] = {
+                "field": "themes",
+                "size": TERMS_ALL,
+                "shard_size": TERMS_ALL,
+            }
+            if themes:
+                theme_terms["include"] = themes
+            return {
+                "t": {
+                    "terms": theme_terms,
+                    "aggs": {
+                        "k": {"terms": {"field": field, "size": TERMS_ALL, "shard_size": TERMS_ALL}}
+                    },
+                }
+            }
+
+        counted: list[dict[tuple[str, str], int]] = []
+        for index, query in (
+            (self.names.passages, {"bool": {"filter": clauses}}),
+            (self.names.documents, doc_query),
+        ):
+            found = self.client.search(index=index, query=query, size=0, aggs=aggs())
+            cells: dict[tuple[str, str], int] = {}
+            outer = found["aggregations"]["t"]
+            if outer["sum_other_doc_count"] or outer["doc_count_error_upper_bound"]:
+                return None
+            for tb in outer["buckets"]:
+                inner = tb["k"]
+                if inner["sum_other_doc_count"] or inner["doc_count_error_upper_bound"]:
+                    return None
+                for kb in inner["buckets"]:
+                    cells[(tb["key"], _key(kb["key"]))] = int(kb["doc_count"])
+            counted.append(cells)
+        passages, documents = counted
+        return [
+            FrequencyRow(theme=t, key=k, documents=documents.get((t, k), 0), passages=n)
+            for (t, k), n in sorted(passages.items())
+        ]
 
     def cooccurrence(self, filters: Filters | None = None) -> list[CooccurrenceCell]:
         self._ensure()

@@ -57,6 +57,10 @@ DOCUMENTS_MAPPING: dict[str, Any] = {
         "doc_type": {"type": "keyword"},
         "year": {"type": "integer"},
         "source": {"type": "keyword"},
+        "quarter": {"type": "keyword"},
+        # themes on any of its passages: documents per theme and group without deduplicating
+        # passages, when no passage-level filter is set
+        "themes": {"type": "keyword"},
         "passage_count": {"type": "integer"},
         "recommendation_count": {"type": "integer"},
         # which passage ids exist, so a replaced document loses its old passages without
