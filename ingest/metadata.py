@@ -140,6 +140,13 @@ _BAD_FILE_TITLE = re.compile(
 )
 
 
+_SITE_SUFFIX = re.compile(r"^\s+[-|\u2013\u2014:]\s+\S")
+_UNDERLINE = re.compile(r"\s+(?:={3,}|-{3,})$")
+_TITLE_WORDS = re.compile(
+    r"\b(?:review|report|inspection|brief|briefing|audit|letter|summary)\b", re.IGNORECASE
+)
+
+
 def _title(raw: RawDocument, sections: list[Section]) -> tuple[str | None, Evidence | None]:
     file_title = " ".join((raw.file_title or "").split())
     first_page = min((b.page for b in raw.blocks if b.page is not None), default=None)
@@ -147,7 +154,8 @@ def _title(raw: RawDocument, sections: list[Section]) -> tuple[str | None, Evide
         # a web page's title often adds the site's name; the page's own heading does not
         for block in raw.blocks[:20]:
             text = " ".join(block.text.split())
-            if block.kind == "heading" and len(text) >= 6 and text in file_title:
+            rest = file_title[len(text) :] if file_title.startswith(text) else ""
+            if block.kind == "heading" and len(text) >= 6 and _SITE_SUFFIX.match(rest):
                 return text, Evidence(value=text, text=text, page=block.page)
         return file_title, Evidence(value=file_title, text="file properties", page=None)
     for block in raw.blocks[:40]:
@@ -155,6 +163,17 @@ def _title(raw: RawDocument, sections: list[Section]) -> tuple[str | None, Evide
             text = " ".join(block.text.split())
             if len(text) >= 4:
                 return text, Evidence(value=text, text=text, page=block.page)
+    for block in raw.blocks[:3]:
+        # a plain-text file's first line is its title when it reads like one
+        text = _UNDERLINE.sub("", " ".join(block.text.split()))
+        if (
+            6 <= len(text) <= 160
+            and len(text.split()) <= 20
+            and not text.endswith((".", ",", ";"))
+            and block.page in (first_page, None)
+            and _TITLE_WORDS.search(text)
+        ):
+            return text, Evidence(value=text, text=text, page=block.page)
     if sections and sections[0].page_start in (first_page, None):
         heading = sections[0].heading
         return heading, Evidence(value=heading, text=heading, page=sections[0].page_start)

@@ -277,25 +277,12 @@ def split_inline(number: str, text: str) -> list[tuple[str, str]]:
     return items
 
 
-def _number_unnumbered(drafts: list[_Draft]) -> None:
-    """A bulleted list of recommendations is numbered in order, so each can be cited; only
-    when none in that section carries a number of its own."""
-    by_section: dict[str | None, list[_Draft]] = {}
-    for draft in drafts:
-        by_section.setdefault(draft.passage.section, []).append(draft)
-    for group in by_section.values():
-        if all(d.number is None and d.passage.kind == "list_item" for d in group):
-            for position, draft in enumerate(group, start=1):
-                draft.number = str(position)
-
-
 def extract(sections: list[Section], passages: list[Passage]) -> list[Recommendation]:
     """Every recommendation in reading order. A labelled one outside the recommendations
     section (a summary listing them early) is dropped when the section has the same number."""
     drafts = _collect(passages, {"recommendations"})
     if not any(d.passage.section_kind == "recommendations" for d in drafts):
         drafts = _collect(passages, {"recommendations", "action_plan"})
-    _number_unnumbered(drafts)
     in_section = {
         _key(d.number) for d in drafts if d.number and d.passage.section_kind == "recommendations"
     }

@@ -29,8 +29,6 @@ _VOCABULARY: tuple[tuple[str, SectionKind], ...] = (
     ("scope", "terms_of_reference"),
     ("about this review", "terms_of_reference"),
     ("about the review", "terms_of_reference"),
-    ("about the audit", "terms_of_reference"),
-    ("about this audit", "terms_of_reference"),
     ("the review process", "terms_of_reference"),
     ("purpose", "terms_of_reference"),
     ("summary of agency involvement", "chronology"),

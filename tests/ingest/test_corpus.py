@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,7 @@ def _number(value: str | None) -> str:
     return (value or "").strip().lower().lstrip("r").strip(".")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _document(file_name: str) -> Document:
     return extract_document((CORPUS_DIR / file_name).read_bytes(), file_name)
 
