@@ -15,6 +15,7 @@ import contextlib
 import ctypes
 import io
 import logging
+import os
 import re
 import statistics
 from collections import Counter
@@ -53,6 +54,7 @@ class _Line:
     y: float  # baseline, PDF units from the bottom
     size: float
     bold: bool
+    bullet: bool = False  # a small drawn mark sits just left of the line: a list item
 
     @property
     def right_of(self) -> float:
@@ -119,8 +121,8 @@ def _stream_lines(textpage: Any, reader: _PageReader) -> list[_Line]:
     return lines
 
 
-def _run_lines(textpage: Any, reader: _PageReader) -> list[list[_Line]]:
-    """Text runs (pdfium's rectangles) grouped into visual lines, top to bottom."""
+def _page_runs(textpage: Any, reader: _PageReader) -> list[_Line]:
+    """Text runs: pdfium's rectangles, which break at gaps between columns and cells."""
     c = reader.c
     runs: list[_Line] = []
     for index in range(textpage.count_rects()):
@@ -137,7 +139,12 @@ def _run_lines(textpage: Any, reader: _PageReader) -> list[list[_Line]]:
             size = float(c.FPDFText_GetFontSize(textpage, first))
             bold = _is_bold(textpage, first, c, reader.font_buffer)
         runs.append(_Line(text, left, right, bottom, round(size, 1), bold))
-    runs.sort(key=lambda run: (-run.y, run.x0))
+    return runs
+
+
+def _group_rows(runs: list[_Line]) -> list[list[_Line]]:
+    """Runs grouped into visual lines, top to bottom; close runs on a line joined."""
+    runs = sorted(runs, key=lambda run: (-run.y, run.x0))
     rows: list[list[_Line]] = []
     for run in runs:
         if rows and abs(rows[-1][0].y - run.y) <= max(2.0, run.size * 0.4):
@@ -218,24 +225,127 @@ def _columns_in_order(rows: list[list[_Line]], gutter: float) -> list[list[_Line
     return flows
 
 
-def _page_has_rules(page: Any, pdfium_c: Any) -> bool:
-    """Bordered tables draw paths; count a few before paying for pdfplumber."""
+Box = tuple[float, float, float, float]  # x0, bottom, x1, top in PDF units
+
+
+@dataclass
+class _Shapes:
+    paths: int  # drawn paths (rules, borders, marks)
+    marks: list[tuple[float, float]]  # centres of small filled marks: drawn bullets
+    boxes: list[Box]  # rectangles big enough to be table cells or text boxes
+    rules: int  # thin lines, as tables drawn line by line have
+
+
+def _page_shapes(page: Any, pdfium_c: Any) -> _Shapes:
+    """Paths on the page, found without rendering: borders hint at tables, dots at bullets."""
     count = pdfium_c.FPDFPage_CountObjects(page.raw)
-    paths = 0
+    shapes = _Shapes(0, [], [], 0)
+    left, bottom, right, top = (ctypes.c_float() for _ in range(4))
     for index in range(min(count, 4000)):
         obj = pdfium_c.FPDFPage_GetObject(page.raw, index)
-        if pdfium_c.FPDFPageObj_GetType(obj) == pdfium_c.FPDF_PAGEOBJ_PATH:
-            paths += 1
-            if paths >= 4:
-                return True
-    return False
+        if pdfium_c.FPDFPageObj_GetType(obj) != pdfium_c.FPDF_PAGEOBJ_PATH:
+            continue
+        shapes.paths += 1
+        if len(shapes.marks) < 500 and pdfium_c.FPDFPageObj_GetBounds(
+            obj, ctypes.byref(left), ctypes.byref(bottom), ctypes.byref(right), ctypes.byref(top)
+        ):
+            width, height = right.value - left.value, top.value - bottom.value
+            if 0.5 < width < 8 and 0.5 < height < 8:
+                shapes.marks.append(
+                    ((left.value + right.value) / 2, (bottom.value + top.value) / 2)
+                )
+            elif width >= 10 and height >= 8 and len(shapes.boxes) < 1000:
+                shapes.boxes.append((left.value, bottom.value, right.value, top.value))
+            elif width <= 2.5 or height <= 2.5:
+                shapes.rules += 1
+    return shapes
+
+
+def _mark_bullets(lines: list[_Line], marks: list[tuple[float, float]]) -> None:
+    for line in lines:
+        for x, y in marks:
+            if 0 < line.x0 - x < 24 and abs(y - (line.y + line.size * 0.3)) < line.size * 0.6:
+                line.bullet = True
+                break
 
 
 @dataclass
 class _Table:
     top: float  # PDF units from the bottom
-    bbox: tuple[float, float, float, float]  # x0, bottom, x1, top in PDF units
+    bbox: Box
     rows: list[str]
+
+
+def _touch(a: Box, b: Box, slack: float = 2.0) -> bool:
+    return not (
+        a[2] + slack < b[0] or b[2] + slack < a[0] or a[3] + slack < b[1] or b[3] + slack < a[1]
+    )
+
+
+def _cluster(values: list[float], slack: float = 2.0) -> int:
+    distinct: list[float] = []
+    for value in sorted(values):
+        if not distinct or value - distinct[-1] > slack:
+            distinct.append(value)
+    return len(distinct)
+
+
+def _box_tables(boxes: list[Box], runs: list[_Line]) -> list[_Table]:
+    """Tables whose cells are drawn as touching rectangles: rows and cells from geometry.
+
+    This covers bordered tables as most generators draw them, at the cost of a few
+    comparisons; pdfplumber (hundreds of milliseconds a page) is kept for other rulings.
+    """
+    groups: list[list[Box]] = []
+    for box in sorted(set(boxes), key=lambda b: (-b[3], b[0])):
+        touching = [group for group in groups if any(_touch(box, other) for other in group)]
+        merged = [box]
+        for group in touching:
+            merged.extend(group)
+            groups.remove(group)
+        groups.append(merged)
+    tables: list[_Table] = []
+    for cells in groups:
+        if (
+            len(cells) < 4
+            or _cluster([c[0] for c in cells]) < 2
+            or _cluster([c[3] for c in cells]) < 2
+        ):
+            continue
+        # a big box holding smaller ones is a frame, not a cell
+        cells = [c for c in cells if not any(o != c and _touch(o, c, -1) and
+                 o[0] >= c[0] - 1 and o[2] <= c[2] + 1 and o[1] >= c[1] - 1 and o[3] <= c[3] + 1
+                 for o in cells)]  # fmt: skip
+        rows: list[list[Box]] = []
+        for cell in sorted(cells, key=lambda c: (-c[3], c[0])):
+            if rows and abs(rows[-1][0][3] - cell[3]) <= 2.0:
+                rows[-1].append(cell)
+            else:
+                rows.append([cell])
+        texts: list[str] = []
+        filled = 0
+        for row in rows:
+            row_cells = []
+            for cell in sorted(row, key=lambda c: c[0]):
+                inside = [run for run in runs if _centre_in(run, cell)]
+                inside.sort(key=lambda run: (-run.y, run.x0))
+                row_cells.append(join_lines([run.text for run in inside]))
+            if sum(1 for text in row_cells if text) >= 2:
+                filled += 1
+            if any(row_cells):
+                texts.append(" | ".join(row_cells))
+        if filled >= 2:
+            x0 = min(c[0] for c in cells)
+            bottom = min(c[1] for c in cells)
+            x1 = max(c[2] for c in cells)
+            top = max(c[3] for c in cells)
+            tables.append(_Table(top, (x0, bottom, x1, top), texts))
+    return tables
+
+
+def _centre_in(run: _Line, box: Box) -> bool:
+    middle = (run.x0 + run.x1) / 2
+    return box[0] - 1 <= middle <= box[2] + 1 and box[1] - 1 <= run.y + run.size * 0.3 <= box[3] + 1
 
 
 def _plumber_tables(plumber_pdf: Any, page_index: int, height: float) -> list[_Table]:
@@ -288,18 +398,26 @@ def _read_page(
         lines = _stream_lines(textpage, reader)
         if sum(len(line.text.replace(" ", "")) for line in lines) < MIN_TEXT_CHARS:
             return result  # caller decides about OCR
+        shapes = _page_shapes(page, pdfium_c)
         if textpage.count_rects() <= len(lines) + 1:
+            _mark_bullets(lines, shapes.marks)
             result.flows.append(_Flow(lines))
             return result
-        rows = _run_lines(textpage, reader)
-        width = float(page.get_width())
-        gutter = _find_gutter(rows, width)
-        if gutter is not None:
-            result.flows.extend(_Flow(flow) for flow in _columns_in_order(rows, gutter))
-            return result
-        tables: list[_Table] = []
-        if _page_has_rules(page, pdfium_c):
-            tables = plumber.tables(page_index, float(page.get_height()))
+        runs = _page_runs(textpage, reader)
+        _mark_bullets(runs, shapes.marks)
+        tables = _box_tables(shapes.boxes, runs) if len(shapes.boxes) >= 4 else []
+        if not tables and shapes.rules >= 6:
+            rows = _group_rows(runs)
+            if sum(1 for row in rows if len(row) > 1) >= 2:
+                tables = plumber.tables(page_index, float(page.get_height()))
+        if tables:
+            runs = [run for run in runs if not any(_inside(run, table) for table in tables)]
+        rows = _group_rows(runs)
+        if not tables:
+            gutter = _find_gutter(rows, float(page.get_width()))
+            if gutter is not None:
+                result.flows.extend(_Flow(flow) for flow in _columns_in_order(rows, gutter))
+                return result
         pending = sorted(tables, key=lambda table: -table.top)
         current: list[_Line] = []
         for row in rows:
@@ -308,9 +426,7 @@ def _read_page(
                     result.flows.append(_Flow(current))
                     current = []
                 result.flows.append(_Flow([], table_rows=pending.pop(0).rows))
-            kept = [run for run in row if not any(_inside(run, table) for table in tables)]
-            if not kept:
-                continue
+            kept = row
             if len(kept) == 1:
                 current.append(kept[0])
             else:
@@ -370,6 +486,8 @@ def _ocr_page(page: Any, page_number: int, settings: Settings) -> list[Block]:
     if width <= 0 or height <= 0:
         return []
     scale = render_scale(width, height)
+    # Tesseract's OpenMP threads fight each other on a busy machine: one thread is ~5x faster
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     bitmap = page.render(scale=scale, grayscale=True)
     image = bitmap.to_pil()
     try:
@@ -464,7 +582,7 @@ def _flow_blocks(
                 )
             else:
                 kind: BlockKind = "list_item" if _LIST_START.match(first.text) else "paragraph"
-                if after_colon and first.x0 > left + 0.5 * first.size:
+                if first.bullet or (after_colon and first.x0 > left + 0.5 * first.size):
                     kind = "list_item"
                 if kind == "list_item" and first.text[:1] in _BULLETS:
                     text = text[1:].lstrip()
@@ -491,6 +609,8 @@ def _flow_blocks(
                 or _heading_like(line, body) != _heading_like(previous, body)
                 or (starts_item and ended)
                 or previous.text.endswith((":", ";"))
+                or line.bullet
+                or (current[0].bullet and line.x0 < current[0].x0 - 0.5 * line.size)
             )
             if new_block:
                 flush()

@@ -291,3 +291,49 @@ def not_docx_zip() -> bytes:
     with zipfile.ZipFile(out, "w") as archive:
         archive.writestr("notes.txt", "A zip that is not a Word document.")
     return out.getvalue()
+
+
+BULLETS = [
+    "Ask who lives in the home and who looks after the baby.",
+    "Share what a child says about home with the safeguarding lead.",
+    "Revisit safer sleep advice when the household changes.",
+]
+
+
+def drawn_bullets_pdf() -> bytes:
+    """List items whose bullets are drawn dots, not characters, with no gap between items."""
+    pdf = _fpdf()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    pdf.text(20, 30, "The partnership expects practitioners to act on three points.")
+    for index, item in enumerate(BULLETS):
+        y = 37 + index * 5.5
+        pdf.circle(x=26, y=y - 1.3, radius=0.8, style="F")
+        pdf.text(30, y, item)
+    pdf.text(20, 37 + len(BULLETS) * 5.5, "The board will check progress in the spring audit.")
+    return bytes(pdf.output())
+
+
+def ruled_table_pdf() -> bytes:
+    """A table drawn with separate lines, one cell wrapping onto two lines."""
+    pdf = _fpdf()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=10)
+    pdf.text(20, 30, "Actions agreed by the board are listed below.")
+    xs = (20, 80, 150)
+    ys = (36, 44, 57, 65)
+    for y in ys:
+        pdf.line(xs[0], y, xs[-1], y)
+    for x in xs:
+        pdf.line(x, ys[0], x, ys[-1])
+    cells = [
+        (("Action",), ("Owner",)),
+        (("Train front-door staff on", "the bruising protocol"), ("Named nurse",)),
+        (("Audit referrals",), ("Quality assurance group",)),
+    ]
+    for row, (left, right) in enumerate(cells):
+        for column, lines in enumerate((left, right)):
+            for offset, text in enumerate(lines):
+                pdf.text(xs[column] + 2, ys[row] + 5 + offset * 4.5, text)
+    pdf.text(20, 80, "The board will review these actions in six months.")
+    return bytes(pdf.output())

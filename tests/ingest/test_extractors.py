@@ -6,6 +6,7 @@ import shutil
 
 import pytest
 from fixtures_bad import (
+    BULLETS,
     HEADER,
     HTML_REPORT,
     LEFT_COLUMN,
@@ -13,7 +14,9 @@ from fixtures_bad import (
     SCANNED_TEXT,
     TABLE_ROWS,
     docx_bytes,
+    drawn_bullets_pdf,
     hyphenated_pdf,
+    ruled_table_pdf,
     scanned_pdf,
     table_pdf,
     text_pdf,
@@ -77,6 +80,24 @@ def test_pdf_bordered_table_comes_out_as_rows_in_place() -> None:
     order = texts(raw)
     assert order[0] == "The partnership agreed the actions below."
     assert order[-1] == "Progress will be reported to the board."
+
+
+def test_pdf_table_drawn_with_lines_read_by_pdfplumber() -> None:
+    raw = extract_raw(ruled_table_pdf(), "ruled.pdf", Settings())
+    assert texts(raw) == [
+        "Actions agreed by the board are listed below.",
+        "Action | Owner",
+        "Train front-door staff on the bruising protocol | Named nurse",
+        "Audit referrals | Quality assurance group",
+        "The board will review these actions in six months.",
+    ]
+
+
+def test_pdf_drawn_bullets_make_list_items() -> None:
+    raw = extract_raw(drawn_bullets_pdf(), "bullets.pdf", Settings())
+    items = [block.text for block in raw.blocks if block.kind == "list_item"]
+    assert items == BULLETS
+    assert raw.blocks[0].kind == "paragraph"
 
 
 @pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract-ocr is not installed")
