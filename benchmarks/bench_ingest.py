@@ -77,11 +77,12 @@ def synthetic_pdfs(count: int, pages: int = 20, seed: int = 11) -> list[tuple[st
     from fpdf import FPDF
 
     rng = random.Random(seed)
-    words = (
+    vocabulary = (
         "practitioners agency family child mother father school nurse health visitor referral "
         "assessment risk meeting plan review information shared concern police record home "
         "worker professional curiosity neglect parent support service partnership decision"
-    ).split()
+    )
+    words = vocabulary.split(" ")
     files = []
     for number in range(count):
         pdf = FPDF(format="A4")
@@ -93,8 +94,8 @@ def synthetic_pdfs(count: int, pages: int = 20, seed: int = 11) -> list[tuple[st
         while pdf.page < pages:
             section += 1
             pdf.set_font("Helvetica", "B", 14)
-            pdf.multi_cell(0, 8, f"{section}. Section {section} of review {number}", new_x="LMARGIN",
-                           new_y="NEXT")  # fmt: skip
+            heading = f"{section}. Section {section} of review {number}"
+            pdf.multi_cell(0, 8, heading, new_x="LMARGIN", new_y="NEXT")
             pdf.set_font("Helvetica", size=10.5)
             for item in range(1, rng.randint(3, 6)):
                 paragraph += 1
@@ -134,7 +135,8 @@ def report(title: str, files: list[tuple[str, bytes]], stage: tuple[str, Reader]
         slow = measure(read_pdfplumber, files, min(seconds, 2.0))
         print(f"  {'pdfplumber extract_text':34} {slow:9.1f} pages/s   {slow / fast:.3f}")
     print(f"  {'ReviewLens ingest stage':34} {whole:9.1f} pages/s   {whole / fast:.3f}")
-    print(f"    ({stage[0]}; target >= 0.40 of pypdfium2: {'met' if whole / fast >= 0.4 else 'NOT met'})")
+    verdict = "met" if whole / fast >= 0.4 else "NOT met"
+    print(f"    ({stage[0]}; target >= 0.40 of pypdfium2: {verdict})")
     if plumber:
         print(f"  ReviewLens vs pdfplumber: {whole / slow:.1f}x faster")
 
