@@ -154,3 +154,20 @@ def test_document_text_never_reaches_stderr(tmp_path: Path) -> None:
     result = run("extract", path)
     assert secret not in result.stderr
     assert secret not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("sent", "label"),
+    [
+        ("../../etc/passwd", "passwd"),
+        ("C:\\Users\\qa\\Desktop\\SCR Child E.pdf", "SCR Child E.pdf"),
+        ("/tmp/uploads/review.docx", "review.docx"),
+        ("", "unnamed"),
+    ],
+)
+def test_file_name_is_only_a_label(sent: str, label: str) -> None:
+    from ingest.pipeline import base_name, extract_document
+
+    assert base_name(sent) == label
+    doc = extract_document(SAMPLE.encode(), sent or "x")
+    assert "/" not in doc.file_name and "\\" not in doc.file_name

@@ -274,3 +274,62 @@ def test_agencies_involved_list() -> None:
         "Westvale Police",
         "North Westvale GP Practice",
     ]
+
+
+def test_annual_report_is_other_even_when_it_mentions_a_briefing() -> None:
+    doc_type, _, date, year, _, evidence = run(
+        "Westvale Local Safeguarding Children Board: annual report 2017/18",
+        "Extract: chapters 3 and 4 of the annual report, presented to the Board on 27 "
+        "September 2018.",
+        "3.4 In the year the Board completed two learning reviews and published a learning brief "
+        "on neglect of teenagers, which was shared with every school in the area.",
+    )
+    assert doc_type == "other"
+    assert date == datetime.date(2018, 9, 27)
+    assert "presented to the Board" in evidence["date"].text
+
+
+def test_report_to_a_group_with_a_date() -> None:
+    _, _, date, *_ = run(
+        "Multi-agency audit: neglect", "Report to the Quality Assurance Group, 17 November 2022"
+    )
+    assert date == datetime.date(2022, 11, 17)
+
+
+def test_year_from_the_file_name_only_as_a_last_resort() -> None:
+    _, _, date, year, _, evidence = run(
+        "7-minute briefing: safer sleep",
+        "Babies died in 2023 and 2024 while sleeping next to an adult.",
+        file_name="westvale-7-minute-briefing-2025.pdf",
+    )
+    assert (date, year) == (None, 2025)
+    assert evidence["date"].text == "file name"
+    _, _, _, year, *_ = run("7-minute briefing", "Text.", file_name="briefing-2024-2025.pdf")
+    assert year is None  # two years in the name: no guess
+
+
+def test_brand_word_is_not_part_of_the_area() -> None:
+    *_, metadata, _ = run(
+        "Domestic Homicide Review: Margaret", "Safer Northvale Community Safety Partnership"
+    )
+    assert metadata["area"] == "Northvale"
+    assert metadata["partnership"] == "Safer Northvale Community Safety Partnership"
+
+
+def test_national_review_is_published_by_the_panel() -> None:
+    doc_type, *_, metadata, _ = run(
+        "Child Safeguarding Practice Review Panel",
+        "Out of sight: a national review of harm to teenagers outside the home",
+    )
+    assert doc_type == "national_review"
+    assert metadata["partnership"] == "Child Safeguarding Practice Review Panel"
+    assert "area" not in metadata
+
+
+def test_inspection_dates_in_a_sentence() -> None:
+    *_, metadata, _ = run(
+        "Joint targeted area inspection of the response to domestic abuse in Westvale",
+        "1. Between 14 and 18 October 2019, four inspectorates carried out a joint inspection.",
+    )
+    assert metadata["inspection_dates"] == ["2019-10-14", "2019-10-18"]
+    assert metadata["area"] == "Westvale"

@@ -201,3 +201,59 @@ def test_addressee(text: str, who: str | None) -> None:
 )
 def test_timescale(text: str, when: str | None) -> None:
     assert timescale_in(text) == when
+
+
+def test_numbered_items_run_together_in_one_paragraph() -> None:
+    found = recs(
+        ("Actions agreed by the partnership", 1, "heading"),
+        (
+            "1. Every agency will send a supervision plan to the Quality Assurance Group by "
+            "December 2020. 2. The partnership will run a workshop on standard 4. It will be led "
+            "by young advisers, by October 2020. 3. The partnership will commission training by "
+            "March 2021.",
+            1,
+            "list_item",
+        ),
+    )
+    assert [(r.number, r.timescale) for r in found] == [
+        ("1", "by December 2020"),
+        ("2", "by October 2020"),
+        ("3", "by March 2021"),
+    ]
+    assert found[1].text.startswith("The partnership will run a workshop on standard 4. It will")
+
+
+def test_unnumbered_list_keeps_no_number() -> None:
+    found = recs(
+        ("Recommendations", 1, "heading"),
+        ("The commissioning group should reduce waiting times for CAMHS.", 1, "list_item"),
+        ("The paediatric team should help non-verbal children share their views.", 1, "list_item"),
+    )
+    assert [(r.number, r.addressee) for r in found] == [
+        (None, "The commissioning group"),
+        (None, "The paediatric team"),
+    ]
+
+
+def test_jtai_areas_for_improvement_are_findings_not_recommendations() -> None:
+    from ingest.pipeline import structure_document
+
+    raw = RawDocument(
+        media_type="application/pdf",
+        page_count=2,
+        blocks=[
+            Block(text="Joint targeted area inspection of Westvale", page=1, kind="heading"),
+            Block(text="Areas for improvement", page=2, kind="heading"),
+            Block(text="7. Partners should improve work with perpetrators of abuse.", page=2),
+        ],
+    )
+    doc = structure_document(b"letter", "letter.pdf", raw)
+    assert doc.doc_type == "jtai"
+    assert doc.recommendations == []
+    assert doc.sections[1].kind == "findings"
+    assert doc.passages[-1].section_kind == "findings"
+
+    raw.blocks[0] = Block(text="Serious Case Review: Child E", page=1, kind="heading")
+    doc = structure_document(b"review", "review.pdf", raw)
+    assert [r.number for r in doc.recommendations] == ["7"]
+    assert doc.passages[doc.recommendations[0].passage_index or 0].is_recommendation

@@ -246,3 +246,80 @@ def test_a_long_sentence_is_never_a_heading() -> None:
         )
     )
     assert sections == []
+
+
+def test_plain_text_underlined_headings() -> None:
+    sections, passages = build(
+        raw(
+            para("Domestic Homicide Review: Margaret ===========================", None),
+            para("1. The review process --------------------", None, "list_item"),
+            para("1.1 The review was commissioned by the community safety partnership.", None),
+        )
+    )
+    assert [(s.heading, s.level) for s in sections] == [
+        ("Domestic Homicide Review: Margaret", 1),
+        ("1. The review process", 2),
+    ]
+    assert passages[0].section == "1. The review process"
+
+
+def test_sibling_headings_carry_on_a_findings_run() -> None:
+    sections, _ = build(
+        raw(
+            para("Review of health services in Westvale", kind="heading", heading_level=1),
+            para("Summary of findings", kind="heading", heading_level=2),
+            para("Health visitors know their safeguarding responsibilities well.", None),
+            para("Adult mental health services", kind="heading", heading_level=2),
+            para("Practitioners do not ask about children in the household.", None),
+            para("The emergency department", kind="heading", heading_level=2),
+            para("Staff use a checklist for every child who attends.", None),
+            para("Glossary", kind="heading", heading_level=2),
+        )
+    )
+    assert [s.kind for s in sections] == ["other", "summary", "findings", "findings", "other"]
+
+
+def test_a_letter_without_a_summary_heading_opens_with_its_summary() -> None:
+    sections, passages = build(
+        raw(
+            para("Joint targeted area inspection of Westvale", kind="heading", heading_level=1),
+            para("Inspectors found that schools hear about incidents the next morning.", 1),
+            para("Strengths", kind="heading", heading_level=1),
+            para("Operation Encompass notifications reach schools before registration.", 1),
+        )
+    )
+    assert [s.kind for s in sections] == ["summary", "good_practice"]
+    assert passages[0].section_kind == "summary"
+
+
+def test_title_page_facts_are_not_sections() -> None:
+    sections, _ = build(
+        raw(
+            para("Local Child Safeguarding Practice Review: Child T", 1, font_size=22.0),
+            para("Published: 14 March 2024", 1, font_size=13.0),
+            para("June 2022", 1, font_size=13.0),
+            para("1. Introduction", 2, font_size=14.5),
+            para(
+                "1.1 This review concerns a baby who was injured at four months of age.",
+                2,
+                font_size=10.5,
+            ),
+        )
+    )
+    assert [s.heading for s in sections] == [
+        "Local Child Safeguarding Practice Review: Child T",
+        "1. Introduction",
+    ]
+
+
+def test_ocr_line_breaks_inside_a_paragraph_are_mended() -> None:
+    _, passages = build(
+        raw(
+            para("1.2 The Board commissioned the review because it believed that there was", 2),
+            para("learning about how agencies recognise chronic neglect.", 2),
+        )
+    )
+    assert len(passages) == 1
+    assert passages[0].text.endswith(
+        "there was learning about how agencies recognise chronic neglect."
+    )
