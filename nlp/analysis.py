@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy
 import spacy
-from spacy.attrs import LEMMA, ORTH
+from spacy.attrs import IS_PUNCT, IS_SPACE, LEMMA, ORTH
 from spacy.language import Language
 from spacy.lookups import load_lookups
 from spacy.tokens import Doc
@@ -61,7 +61,7 @@ class LookupLemmatizer:
                 cache[orth] = lemma_id
             lemmas.append(lemma_id)
         # one array write instead of a Token object per word: this is the hot loop
-        doc.from_array([LEMMA], numpy.array(lemmas, dtype="uint64").reshape(-1, 1))
+        doc.from_array([LEMMA], numpy.array(lemmas, dtype="uint64").reshape(-1, 1))  # type: ignore[arg-type]
         return doc
 
 
@@ -87,7 +87,11 @@ def lemmatizer() -> Language:
 
 def doc_lemma_tokens(doc: Doc | Any) -> list[str]:
     """Lemmas of the word tokens of a processed doc or span, punctuation and blanks dropped."""
-    return [t.lemma_ for t in doc if t.lemma_ and not (t.is_punct or t.is_space)]
+    if len(doc) == 0:
+        return []
+    strings = doc.vocab.strings
+    rows = doc.to_array([LEMMA, IS_PUNCT, IS_SPACE]).tolist()
+    return [strings[lemma] for lemma, punct, space in rows if lemma and not (punct or space)]
 
 
 def lemma_tokens(text: str) -> list[str]:

@@ -20,7 +20,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import numpy as np
 from spacy.attrs import IS_PUNCT, IS_SPACE, IS_TITLE, IS_UPPER, LEMMA, LIKE_NUM, LOWER, ORTH
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
@@ -113,7 +112,7 @@ def _state(doc: Doc) -> _State:
     if state is None:
         state = _State()
         doc.user_data[_STATE_KEY] = state
-    return state  # type: ignore[no-any-return]
+    return state
 
 
 _register_extensions()
@@ -160,35 +159,26 @@ class SentenceSplitter:
     def __init__(self, nlp: Language, punct: list[str]) -> None:
         if not punct:
             raise ValueError("punct must name at least one sentence-ending character")
-        self.punct = np.array(sorted(nlp.vocab.strings.add(p) for p in punct), dtype="uint64")
+        self.punct = frozenset(nlp.vocab.strings.add(p) for p in punct)
         self.strings = nlp.vocab.strings
 
     def __call__(self, doc: Doc) -> Doc:
-        # vectorised over token attributes: a Python loop over Token objects costs more than
-        # the rest of the pipeline together
-        n = len(doc)
-        if n == 0:
-            _state(doc).sent_starts = []
-            return doc
-        arr = doc.to_array([ORTH, IS_PUNCT, IS_SPACE, IS_TITLE, IS_UPPER, LIKE_NUM])
-        orth = arr[:, 0]
-        is_end = np.isin(orth, self.punct).astype("int64")
-        blank = np.zeros(n, dtype="int64")
-        for i in np.flatnonzero(arr[:, 2]).tolist():  # a blank line always ends a sentence
-            if "\n\n" in self.strings[int(orth[i])]:
-                blank[i] = 1
-        words = np.flatnonzero((arr[:, 1] == 0) & (arr[:, 2] == 0))
-        starts = [0]
-        if len(words) > 1:
-            ends = np.cumsum(is_end)
-            blanks = np.cumsum(blank)
-            prev, this = words[:-1], words[1:]
-            # an end mark between the previous word and this one, and this one looks like a
-            # start (capital or number); or a blank line between them
-            gap = (ends[this - 1] - ends[prev] > 0) | (is_end[prev] > 0)
-            capital = (arr[this, 3] | arr[this, 4] | arr[this, 5]) > 0
-            forced = blanks[this - 1] - blanks[prev] > 0
-            starts += [int(i) for i in this[(gap & capital) | forced]]
+        # one pass over an attribute array: Token objects cost more than the rest together
+        rows = doc.to_array([ORTH, IS_PUNCT, IS_SPACE, IS_TITLE, IS_UPPER, LIKE_NUM]).tolist()
+        punct, strings = self.punct, self.strings
+        starts = [0] if rows else []
+        ended = blank = False
+        for i, (orth, is_punct, is_space, title, upper, num) in enumerate(rows):
+            if is_space:
+                blank = blank or "\n\n" in strings[orth]
+            elif is_punct:
+                ended = ended or orth in punct
+            else:
+                # after an end mark, a capital or a number starts a sentence; a blank line
+                # always does
+                if i and (blank or (ended and (title or upper or num))):
+                    starts.append(i)
+                ended = blank = False
         for i in starts:
             doc[i].is_sent_start = True
         _state(doc).sent_starts = starts
@@ -253,7 +243,7 @@ class ThemeMatcher:
         if not self._requirements:
             return False
         words = set(doc.to_array([LEMMA, LOWER]).ravel().tolist())
-        return any(all(req & words for req in reqs) for reqs in self._requirements)
+        return any(all(not req.isdisjoint(words) for req in reqs) for reqs in self._requirements)
 
     def __call__(self, doc: Doc) -> Doc:
         matches = self.lemma_matcher(doc) + self.orth_matcher(doc)
@@ -323,16 +313,14 @@ def resolve_themes(doc: Doc) -> dict[str, list[ThemeHit]]:
         if strong:
             out[theme] = strong + [h for h in hits if h.weak]
             continue
-        distinct: dict[str, int] = {}
+        distinct: set[str] = set()
+        taken: list[tuple[int, int]] = []
         for h in hits:
             lemma = doc[h.start : h.end].lemma_
-            if lemma not in distinct and all(
-                h.start >= doc_end or h.end <= doc_start
-                for doc_start, doc_end in (
-                    (o.start, o.end) for o in hits if doc[o.start : o.end].lemma_ in distinct
-                )
-            ):
-                distinct[lemma] = h.start
+            if lemma in distinct or any(h.start < e and b < h.end for b, e in taken):
+                continue
+            distinct.add(lemma)
+            taken.append((h.start, h.end))
         if len(distinct) >= state.weak_needed:
             out[theme] = hits
     implies = _state(doc).implies
@@ -715,9 +703,14 @@ class AgencyMatcher:
                 self.orth_matcher.add(name, [nlp.make_doc(p) for p in caps])
 
     def __call__(self, doc: Doc) -> Doc:
-        matches = sorted(self.lemma_matcher(doc) + self.orth_matcher(doc), key=lambda m: m[1])
+        matches = self.lemma_matcher(doc) + self.orth_matcher(doc)
+        matches.sort(key=lambda m: (m[1], m[1] - m[2]))
         seen: dict[str, None] = {}
-        for match_id, _, _ in matches:
+        covered_to = -1
+        for match_id, _start, end in matches:
+            if end <= covered_to:
+                continue  # inside a longer name: "social care" within "adult social care"
+            covered_to = max(covered_to, end)
             seen.setdefault(self._names[match_id], None)
         _state(doc).agencies = list(seen)
         return doc
