@@ -560,16 +560,17 @@ class SqliteBackend:
             for period, (lo, hi) in periods.items():
                 f = request.filters.model_copy(update={"year_from": lo, "year_to": hi})
                 where = _Where(f, g, "p", "p.rowid")
+                streams: list[str] = []
                 for lemmas, theme_json in conn.execute(
                     f"SELECT f.lemmas, p.themes FROM passage_{g} p "
                     f"JOIN fts_{g} f ON f.rowid = p.rowid{where.sql(' WHERE ')}",
                     where.params,
                 ):
-                    counted = analytics.term_counts([lemmas])
-                    terms[period].update(counted)
-                    tokens[period] += sum(counted.values())
-                    passages[period] += 1
+                    streams.append(lemmas)
                     themes[period].update(json.loads(theme_json))
+                terms[period] = analytics.term_counts(streams)
+                tokens[period] = sum(terms[period].values())
+                passages[period] = len(streams)
         term_rows = analytics.over_represented(
             terms["recent"],
             terms["baseline"],
