@@ -3,10 +3,15 @@ has: versioned indices behind aliases, exact counting across shards, error mappi
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
 import pytest
 from contract import data
 from contract.suite import BackendContract
-from es_fixtures import ES_URL, BackendFactory, es_factory  # noqa: F401  (fixture)
+from es_fixtures import ES_URL, REPO_ROOT, BackendFactory, es_factory  # noqa: F401  (fixture)
 
 from reviewlens.errors import BackendUnavailable
 from reviewlens.settings import Settings
@@ -109,3 +114,52 @@ def test_bulk_batches_are_bounded(es_factory: BackendFactory) -> None:  # noqa: 
     small = es_factory(expand=data.expand, bulk_batch=2)
     assert small.index_documents(data.ALL) == len(data.ALL)
     assert small.search(SearchRequest(query=None, limit=0)).total == data.TOTAL_PASSAGES
+
+
+COMPOSE_FILES = ["docker-compose.yml", "docker-compose.cluster.yml"]
+
+
+def _compose_config(
+    compose_file: str, env: dict[str, str], tmp_path: Path
+) -> subprocess.CompletedProcess[str]:
+    if shutil.which("docker-compose") is None:
+        pytest.skip("docker-compose is not installed (scripts/setup.sh --dev installs it)")
+    empty_env_file = tmp_path / "empty.env"
+    empty_env_file.write_text("")
+    clean = {k: v for k, v in os.environ.items() if k not in {"ELASTIC_PASSWORD", "ES_VERSION"}}
+    return subprocess.run(
+        [
+            "docker-compose",
+            "--env-file",
+            str(empty_env_file),
+            "-f",
+            str(REPO_ROOT / compose_file),
+            "config",
+        ],
+        env={**clean, **env},
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("compose_file", COMPOSE_FILES)
+def test_compose_file_is_valid_and_wires_the_api_to_elasticsearch(
+    compose_file: str, tmp_path: Path
+) -> None:
+    env = {"ELASTIC_PASSWORD": "pw4test", "REVIEWLENS_API_KEYS": "admin:key4test"}
+    done = _compose_config(compose_file, env, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "REVIEWLENS_SEARCH_BACKEND: elasticsearch" in done.stdout
+    assert "http://elastic:pw4test@" in done.stdout
+    assert 'xpack.security.enabled: "true"' in done.stdout
+    assert "docker.elastic.co/elasticsearch/elasticsearch:" in done.stdout
+
+
+@pytest.mark.parametrize("compose_file", COMPOSE_FILES)
+def test_compose_refuses_to_run_without_secrets(compose_file: str, tmp_path: Path) -> None:
+    done = _compose_config(compose_file, {"REVIEWLENS_API_KEYS": "admin:key4test"}, tmp_path)
+    assert done.returncode != 0
+    assert "ELASTIC_PASSWORD" in done.stderr
