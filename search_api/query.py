@@ -239,6 +239,9 @@ class _Parser:
         return alternatives[0] if len(alternatives) == 1 else Or(tuple(alternatives))
 
     def _leaf(self, lemmas: list[str]) -> Node | None:
+        # symbols such as '☺' or '§' are not indexed by any backend; looking for them would
+        # make an AND match nothing
+        lemmas = [lemma for lemma in lemmas if any(ch.isalnum() for ch in lemma)]
         if not lemmas:
             return None
         self._count()

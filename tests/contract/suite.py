@@ -210,6 +210,7 @@ class SearchContract(_Loaded):
         for query in ["NEAR(neglect school)", "text:neglect", "neglect^2", "{neglect}", "a:b"]:
             loaded.search(SearchRequest(query=query))
         assert found(loaded, "school's") == found(loaded, "school")
+        assert found(loaded, "neglect ☺ §") == found(loaded, "neglect")  # symbols are not words
 
     def test_malformed_query_is_a_query_error(self, loaded: SearchBackend) -> None:
         for query in ['"neglect', "(neglect", "neglect AND", "OR neglect", "", "-neglect"]:

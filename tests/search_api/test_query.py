@@ -57,6 +57,8 @@ def expand(term: str) -> list[str]:
         ),
         ("and or not", And((Term("and"), Term("or"), Term("not")))),  # lower case: words
         ("children's & voice", And((Term("child"), Term("voice")))),
+        ("neglect ☺ §", Term("neglect")),
+        ('"☺ hidden men"', Phrase(("hide", "man"))),
     ],
 )
 def test_parses(query: str, expected: Node) -> None:
