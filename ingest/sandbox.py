@@ -20,7 +20,7 @@ from reviewlens.errors import ExtractionError, ExtractionOutOfMemory, Extraction
 T = TypeVar("T")
 _MB = 1024 * 1024
 # the fork server imports these once, so each child starts in milliseconds, not seconds
-PRELOAD = ["ingest.extractors"]
+PRELOAD = ["ingest.extractors", "ingest.pipeline"]
 _context: Any = None
 
 
