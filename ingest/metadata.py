@@ -21,59 +21,78 @@ from reviewlens.model import DocType, Evidence, Passage, RawDocument, Section
 # (doc type, pattern, weight). Where a phrase is found scales the weight: the title counts most,
 # then the first page, then the next two. Specific formats (a briefing about a review, the
 # national Panel's own reports) outweigh the review type they mention.
-_TYPE_RULES: tuple[tuple[DocType, str, float], ...] = (
-    ("briefing", r"\b(?:7|seven)[- ]minute briefing\b", 8),
-    ("briefing", r"\blearning brief(?:ing)?\b", 7),
-    ("briefing", r"\bpractice brief(?:ing)?\b", 5),
-    ("section11", r"\bsection 11\b", 7),
-    ("section11", r"\bs\.?11 (?:audit|self[- ]assessment)\b", 7),
-    ("jtai", r"\bjoint targeted area inspection\b", 9),
-    ("jtai", r"\bJTAI\b", 6),
+# (doc type, keyword, pattern, weight). The keyword is a lower-case literal the line must
+# contain before the pattern is tried: most lines name no document type, and running every
+# pattern over every line would cost more than the rest of the stage.
+_TYPE_RULES: tuple[tuple[DocType, str, str, float], ...] = (
+    ("briefing", "minute briefing", r"\b(?:7|seven)[- ]minute briefing\b", 8),
+    ("briefing", "learning brief", r"\blearning brief(?:ing)?\b", 7),
+    ("briefing", "practice brief", r"\bpractice brief(?:ing)?\b", 5),
+    ("section11", "section 11", r"\bsection 11\b", 7),
+    ("section11", "11 ", r"\bs\.?11 (?:audit|self[- ]assessment)\b", 7),
+    ("jtai", "joint targeted area", r"\bjoint targeted area inspection\b", 9),
+    ("jtai", "jtai", r"\bJTAI\b", 6),
     (
         "ofsted_ilacs",
+        "local authority children",
         r"\binspection of (?:the )?[\w' ,-]{0,40}local authority children[\u2019']?s services\b",
         8,
     ),
-    ("ofsted_ilacs", r"\bILACS\b", 7),
-    ("ofsted_ilacs", r"\blocal authority children[\u2019']?s services\b", 3),
-    ("ofsted_ilacs", r"\bOfsted\b", 2),
-    ("inspection_other", r"\bCare Quality Commission\b|\bCQC\b", 3),
-    ("inspection_other", r"\bHMICFRS\b|\bHis Majesty[\u2019']?s Inspectorate of Constabulary\b", 3),
-    ("inspection_other", r"\binspection report\b", 2),
-    ("national_review", r"\bnational (?:child safeguarding practice )?review\b", 6),
+    ("ofsted_ilacs", "ilacs", r"\bILACS\b", 7),
+    (
+        "ofsted_ilacs",
+        "local authority children",
+        r"\blocal authority children[\u2019']?s services\b",
+        3,
+    ),
+    ("ofsted_ilacs", "ofsted", r"\bOfsted\b", 2),
+    ("inspection_other", "care quality commission", r"\bCare Quality Commission\b", 3),
+    ("inspection_other", "cqc", r"\bCQC\b", 3),
+    ("inspection_other", "hmicfrs", r"\bHMICFRS\b", 3),
+    ("inspection_other", "inspectorate of constabulary", r"\binspectorate of constabulary\b", 3),
+    ("inspection_other", "inspection report", r"\binspection report\b", 2),
+    ("national_review", "national", r"\bnational (?:child safeguarding practice )?review\b", 6),
     (
         "national_review",
+        "review panel",
         r"\b(?:report|review) (?:by|of|from) the (?:national )?"
         r"child safeguarding practice review panel\b",
         6,
     ),
-    ("national_review", r"\bchild safeguarding practice review panel\b", 1),
-    ("cspr", r"\blocal child safeguarding practice review\b", 6),
-    ("cspr", r"\bLCSPR\b", 5),
-    ("cspr", r"\bchild safeguarding practice review\b(?! panel)", 3),
-    ("cspr", r"\bCSPR\b", 2),
-    ("scr", r"\bserious case review\b", 5),
-    ("dhr", r"\bdomestic homicide review\b", 6),
-    ("dhr", r"\bdomestic abuse related death review\b", 6),
-    ("dhr", r"\bDHR\b", 3),
-    ("sar", r"\bsafeguarding adults? review\b", 6),
-    ("sar", r"\bSAR\b", 2),
-    ("audit", r"\bmulti[- ]agency (?:case )?audit\b", 6),
-    ("audit", r"\b(?:thematic|case file) audit\b", 4),
-    ("audit", r"\baudit report\b", 3),
-    ("inspection_other", r"\breview of health services for children looked after\b", 8),
-    ("inspection_other", r"\bhealth and care quality regulator\b", 4),
-    ("other", r"\bannual report\b", 8),
+    ("national_review", "review panel", r"\bchild safeguarding practice review panel\b", 1),
+    ("cspr", "local child", r"\blocal child safeguarding practice review\b", 6),
+    ("cspr", "lcspr", r"\bLCSPR\b", 5),
+    ("cspr", "practice review", r"\bchild safeguarding practice review\b(?! panel)", 3),
+    ("cspr", "cspr", r"\bCSPR\b", 2),
+    ("scr", "serious case", r"\bserious case review\b", 5),
+    ("dhr", "domestic homicide", r"\bdomestic homicide review\b", 6),
+    ("dhr", "death review", r"\bdomestic abuse related death review\b", 6),
+    ("dhr", "dhr", r"\bDHR\b", 3),
+    ("sar", "adult", r"\bsafeguarding adults? review\b", 6),
+    ("sar", "sar", r"\bSAR\b", 2),
+    ("audit", "audit", r"\bmulti[- ]agency (?:case )?audit\b", 6),
+    ("audit", "audit", r"\b(?:thematic|case file) audit\b", 4),
+    ("audit", "audit", r"\baudit report\b", 3),
+    (
+        "inspection_other",
+        "health services for children",
+        r"\breview of health services for children looked after\b",
+        8,
+    ),
+    ("inspection_other", "quality regulator", r"\bhealth and care quality regulator\b", 4),
+    ("other", "annual report", r"\bannual report\b", 8),
 )
 # Abbreviations are matched case-sensitively, long phrases case-insensitively.
 _TYPE_PATTERNS = [
     (
         doc_type,
+        keyword,
         re.compile(pattern, 0 if re.fullmatch(r"\\b[A-Z.?0-9\\]+\\b", pattern) else re.I),
         weight,
     )
-    for doc_type, pattern, weight in _TYPE_RULES
+    for doc_type, keyword, pattern, weight in _TYPE_RULES
 ]
+_TYPE_LINES = 60  # what a document is, it says on its first lines
 _PLACE_WEIGHT = {"title": 4.0, "first page": 2.0, "early pages": 1.0, "prose": 0.5}
 
 
@@ -83,13 +102,18 @@ class _Line:
     page: int | None
 
 
+# Files without pages (DOCX, HTML, text) count this many blocks as their "first pages".
+_BLOCKS_PER_PAGE = 25
+
+
 def _early_lines(raw: RawDocument, pages: int) -> list[_Line]:
-    first = min((b.page for b in raw.blocks if b.page is not None), default=1)
-    return [
-        _Line(" ".join(b.text.split()), b.page)
-        for b in raw.blocks
-        if b.page is None or b.page < first + pages
-    ][:400]
+    """The title page and the pages after it: where a document says what it is."""
+    first = min((b.page for b in raw.blocks if b.page is not None), default=None)
+    if first is None:
+        chosen = raw.blocks[: pages * _BLOCKS_PER_PAGE]
+    else:
+        chosen = [b for b in raw.blocks if b.page is None or b.page < first + pages][:300]
+    return [_Line(" ".join(b.text.split()), b.page) for b in chosen]
 
 
 def _doc_type(
@@ -101,13 +125,16 @@ def _doc_type(
     places: list[tuple[str, str, int | None]] = []
     for text in {t for t in (title, file_title) if t}:
         places.append(("title", text, 1))
-    for line in lines:
+    for line in lines[:_TYPE_LINES]:
         place = "first page" if line.page in (first_page, None) else "early pages"
         if len(line.text) > 120:
             place = "prose"  # a sentence that mentions a review is not the review's own name
-        places.append((place, line.text, line.page))
+        places.append((place, line.text[:300], line.page))
     for place, text, page in places:
-        for doc_type, pattern, weight in _TYPE_PATTERNS:
+        lower = text.lower()
+        for doc_type, keyword, pattern, weight in _TYPE_PATTERNS:
+            if keyword not in lower:
+                continue
             match = pattern.search(text)
             if not match:
                 continue
@@ -405,6 +432,12 @@ _IN_PLACE = re.compile(
 )
 
 
+_AREA_WORDS = {
+    "partnership": ("partnership", "board"),
+    "local_authority": ("local authority", "council"),
+}
+
+
 def _area(
     lines: list[_Line], doc_type: str, title: str | None
 ) -> tuple[dict[str, str], Evidence | None]:
@@ -418,7 +451,11 @@ def _area(
                 )
         return {}, None
     for pattern, key in ((_PARTNERSHIP, "partnership"), (_LOCAL_AUTHORITY, "local_authority")):
+        needles = _AREA_WORDS[key]
         for line in lines:
+            lower = line.text.lower()
+            if not any(needle in lower for needle in needles):
+                continue
             for match in pattern.finditer(line.text):
                 words = match.group(1).split()
                 while words and (words[0] in _NOT_A_NAME or words[0][0].islower()):
@@ -484,15 +521,21 @@ def _grade(text: str) -> str:
     return word
 
 
+_JUDGEMENT_WORDS = ("leaders", "protection", "in care", "looked after", "leavers", "effectiveness")
+
+
 def _judgements(raw: RawDocument) -> tuple[dict[str, str], Evidence | None]:
     found: dict[str, str] = {}
     evidence: list[str] = []
     page: int | None = None
     blocks = raw.blocks
     for at, block in enumerate(blocks):
-        text = " ".join(block.text.split())
-        if len(text) > 400:
+        if len(block.text) > 600:
             continue
+        lower = block.text.lower()
+        if not any(word in lower for word in _JUDGEMENT_WORDS):
+            continue
+        text = " ".join(block.text.split())
         hit = False
         for keys, pattern in _JUDGEMENT_PATTERNS:
             for match in pattern.finditer(text):

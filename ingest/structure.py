@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from reviewlens.model import Block, BlockKind, Passage, RawDocument, Section, SectionKind
 
@@ -97,6 +98,7 @@ _CONTINUING: frozenset[str] = frozenset(
 )
 
 
+@lru_cache(maxsize=4096)
 def continuing_kind(heading: str) -> SectionKind | None:
     """The kind that unnamed sibling headings after this one carry on, if any."""
     words = f" {_normalise(_strip_heading_number(heading))} "
@@ -149,6 +151,7 @@ def _normalise(text: str) -> str:
     return " ".join(_WORDS.findall(text.lower().replace("\u2019", "'")))
 
 
+@lru_cache(maxsize=4096)
 def heading_kind(heading: str) -> SectionKind | None:
     """The kind a heading names by itself, or None when it names none (so it may inherit)."""
     words = f" {_normalise(_strip_heading_number(heading))} "
@@ -164,6 +167,7 @@ def heading_kind(heading: str) -> SectionKind | None:
     return best[1] if best else None
 
 
+@lru_cache(maxsize=4096)
 def _is_known_other(heading: str) -> bool:
     words = _normalise(_strip_heading_number(heading))
     return any(words.startswith(phrase) for phrase in _OTHER_HEADINGS)
@@ -222,6 +226,8 @@ _DOCUMENT_WORDS = re.compile(
     r"\b(?:review|report|inspection|brief|briefing|audit|letter)\b", re.IGNORECASE
 )
 
+_LETTERS = re.compile(r"[^\W\d_]")
+
 MIN_PASSAGE_CHARS = 20
 MIN_PASSAGE_WORDS = 3
 
@@ -275,7 +281,11 @@ class _HeadingGuess:
 
 
 def _guess_heading(
-    block: Block, body_size: float | None, lone_line: bool = False, in_list: bool = False
+    block: Block,
+    body_size: float | None,
+    lone_line: bool = False,
+    in_list: bool = False,
+    text: str | None = None,
 ) -> _HeadingGuess | None:
     """Whether a block opens a section, and at what level if the block says so.
 
@@ -283,7 +293,7 @@ def _guess_heading(
     PDFs without type sizes show a heading. `in_list`: the block sits among list items, so a
     short numbered line is an item ("1. Health visitors"), not a heading.
     """
-    text = block.text.strip()
+    text = (block.text if text is None else text).strip()
     if not text or block.kind == "table_row" or _RECOMMENDATION_LABEL.match(text):
         return None
     if _META_LINE.match(text) or _ONLY_DATE.match(text):
@@ -423,7 +433,7 @@ def _pieces(raw: RawDocument) -> list[_Piece]:
         if pending_label is not None:
             text = f"{pending_label}: {text}"
             pending_label = None
-            block = block.model_copy(update={"text": text, "kind": "paragraph"})
+            block = Block(text=text, page=block.page, ocr=block.ocr, font_size=block.font_size)
         elif pieces and _continues(pieces[-1], block):
             prev = pieces[-1]
             prev.text = _join(prev.text, text)
@@ -441,7 +451,7 @@ def _pieces(raw: RawDocument) -> list[_Piece]:
             (nxt is not None and nxt.kind == "list_item")
             or (at > 0 and blocks[at - 1].kind == "list_item")
         )
-        guess = _guess_heading(block.model_copy(update={"text": text}), body_size, lone, in_list)
+        guess = _guess_heading(block, body_size, lone, in_list, text)
         if guess is not None and guess.level is None and block.font_size:
             guess.level = levels.get(round(block.font_size, 1))
         pieces.append(
@@ -473,10 +483,11 @@ class _Open:
 def _keep(text: str, kind: BlockKind) -> bool:
     """Page furniture and stray fragments are not passages; a list item or table row with
     words is (a short "Westvale Police" in a list of agencies still says something)."""
-    if not any(c.isalpha() for c in text):
+    letters = _LETTERS.findall(text[:40])
+    if not letters:
         return False
     if kind in ("table_row", "list_item"):
-        return sum(c.isalpha() for c in text) >= 4
+        return len(text) > 40 or len(letters) >= 4
     return len(text) >= MIN_PASSAGE_CHARS or len(text.split()) >= MIN_PASSAGE_WORDS
 
 
