@@ -75,6 +75,7 @@ class _State:
     hits: list[ThemeHit] = field(default_factory=list)
     implies: dict[str, list[str]] = field(default_factory=dict)
     weak_needed: int = 2
+    composites: dict[str, tuple[list[str], int]] = field(default_factory=dict)
     ruled_out_cues: set[str] = field(default_factory=set)
     agencies: list[str] = field(default_factory=list)
     stance: str | None = None
@@ -210,6 +211,9 @@ class ThemeMatcher:
         self.token_matcher = Matcher(nlp.vocab, validate=True)
         self._keys: dict[int, tuple[str, str]] = {}
         self.implies = {t.id: list(t.implies) for t in taxonomy.themes if t.implies}
+        self.composites = {
+            t.id: (list(t.composite_of), t.composite_min) for t in taxonomy.themes if t.composite_of
+        }
         # per token pattern, the word sets it needs; the Matcher runs only when one could match
         self._requirements: list[list[frozenset[int]]] = []
         for theme in taxonomy.themes:
@@ -269,6 +273,7 @@ class ThemeMatcher:
         state.hits = hits
         state.implies = self.implies
         state.weak_needed = self.weak_needed
+        state.composites = self.composites
         return doc
 
 
@@ -323,7 +328,14 @@ def resolve_themes(doc: Doc) -> dict[str, list[ThemeHit]]:
             taken.append((h.start, h.end))
         if len(distinct) >= state.weak_needed:
             out[theme] = hits
-    implies = _state(doc).implies
+    for theme, (parts, needed) in state.composites.items():
+        if theme in out or theme in ruled_out:
+            continue
+        present = [p for p in parts if p in out and any(not h.weak for h in out[p])]
+        own = [h for h in counted.get(theme, []) if h.counts]
+        if len(present) >= needed or (own and len(present) >= needed - 1 and present):
+            out[theme] = own + [h for p in present for h in out[p] if not h.weak]
+    implies = state.implies
     for theme in list(out):
         if all(h.weak for h in out[theme]):
             continue  # a broader theme needs firmer evidence than two weak signals
@@ -415,7 +427,6 @@ NEGATION_DEFAULTS: dict[str, Any] = {
         "malicious",
         "nothing relevant",
         "not suggested",
-        "did not look at",
         "posed no risk",
         "this report considers",
         "of this report considers",
@@ -428,6 +439,18 @@ NEGATION_DEFAULTS: dict[str, Any] = {
         "was ruled out",
         "were ruled out",
         "not linked to",
+    ],
+    # sentence cues that set a theme aside for the whole passage, not only their sentence
+    "passage_negation": [
+        "not about",
+        "not a case of",
+        "not a review of",
+        "not relevant",
+        "no relevance",
+        "not a focus",
+        "not the focus",
+        "not discussed further",
+        "not commented on",
     ],
     # the document speaking of its own scope: "this review is not", "inspectors did not"
     "meta_subjects": [
@@ -544,6 +567,7 @@ class NegationScope:
         short_negation: list[str],
         immediate_negation: list[str],
         sentence_negation: list[str],
+        passage_negation: list[str],
         meta_subjects: list[str],
         terminators: list[str],
         pre_window: int,
@@ -551,6 +575,10 @@ class NegationScope:
         post_window: int,
         meta_window: int,
     ) -> None:
+        unknown = {p.lower() for p in passage_negation} - {p.lower() for p in sentence_negation}
+        if unknown:
+            raise ValueError(f"passage_negation cues must be sentence cues too: {sorted(unknown)}")
+        self.passage_negation = frozenset(p.lower() for p in passage_negation)
         if min(short_window, meta_window) < 0:
             raise ValueError("short_window and meta_window must not be negative")
         if pre_window < 1 or post_window < 1:
@@ -607,7 +635,9 @@ class NegationScope:
                     if 0 <= neg.start - cue.end <= self.meta_window:
                         sentence = _sentence_of(state.sent_starts, cue.start)[0]
                         ruled_out.setdefault(sentence, f"{cue.text} {neg.text}")
-        state.ruled_out_cues = set(ruled_out.values())
+        state.ruled_out_cues = {
+            c.text for c in cues if c.kind == "sent" and c.text.lower() in self.passage_negation
+        }
         for hit in state.hits:
             if hit.excluded:
                 continue
@@ -659,6 +689,7 @@ def make_negation(
     short_negation: list[str],
     immediate_negation: list[str],
     sentence_negation: list[str],
+    passage_negation: list[str],
     meta_subjects: list[str],
     terminators: list[str],
     pre_window: int,
@@ -674,6 +705,7 @@ def make_negation(
         short_negation=short_negation,
         immediate_negation=immediate_negation,
         sentence_negation=sentence_negation,
+        passage_negation=passage_negation,
         meta_subjects=meta_subjects,
         terminators=terminators,
         pre_window=pre_window,

@@ -47,6 +47,10 @@ class Theme(BaseModel):
     # broader themes this one is a form of (coercive control is domestic abuse): a passage
     # tagged with this theme is tagged with those too, on the same evidence
     implies: list[str] = Field(default_factory=list)
+    # a theme made of others (the toxic trio): tagged when `composite_min` of them are, or one
+    # fewer beside a signal of its own ("combined", "cumulative")
+    composite_of: list[str] = Field(default_factory=list)
+    composite_min: int = Field(default=2, ge=1)
 
     @field_validator("id")
     @classmethod
@@ -92,10 +96,23 @@ class Theme(BaseModel):
                 raise ValueError(f"token pattern {number} is empty")
             errors = validate_token_pattern(pattern)
             if errors:
+                hint = ""
+                if _has_bool(pattern):
+                    hint = ' (YAML reads bare on, off, yes and no as true/false: quote them, "on")'
                 raise ValueError(
-                    f"token pattern {number} is not a valid spaCy pattern: {errors[0]}"
+                    f"token pattern {number} is not a valid spaCy pattern: {errors[0]}{hint}"
                 )
         return value
+
+
+def _has_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, dict):
+        return any(_has_bool(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_bool(v) for v in value)
+    return False
 
 
 class Taxonomy(BaseModel):
@@ -246,6 +263,17 @@ def parse_taxonomy(raw_bytes: bytes, source: str = "<taxonomy>") -> Taxonomy:
         for implied in theme.implies:
             if implied not in seen or implied == theme.id:
                 raise fail(_line_of(raw, "implies"), theme.id, f"implies unknown theme '{implied}'")
+        for part in theme.composite_of:
+            if part not in seen or part == theme.id:
+                raise fail(
+                    _line_of(raw, "composite_of"), theme.id, f"composite_of unknown theme '{part}'"
+                )
+        if theme.composite_of and theme.composite_min > len(theme.composite_of):
+            raise fail(
+                _line_of(raw, "composite_min"),
+                theme.id,
+                "composite_min is larger than the number of themes in composite_of",
+            )
 
     agencies = _strip_lines(data.get("agencies") or {})
     glossary = _strip_lines(data.get("glossary") or {})
