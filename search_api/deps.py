@@ -1,5 +1,8 @@
 """What routes may ask for, as `Annotated` aliases: the settings, the library, the backend, and
-the caller's role. Routes never reach into `app.state` themselves."""
+the caller's role. Routes never reach into `app.state` themselves.
+
+Dependencies that do no I/O are `async def`: FastAPI runs plain `def` dependencies in a thread
+pool, and each hop costs more than the work itself on a fast query."""
 
 from __future__ import annotations
 
@@ -22,17 +25,17 @@ _RANK: dict[str, int] = {"reader": 1, "uploader": 2, "admin": 3}
 _bearer = HTTPBearer(auto_error=False, description="An API key from REVIEWLENS_API_KEYS")
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def _library(request: Request) -> Library:
+async def _library(request: Request) -> Library:
     library: Library = request.app.state.library
     return library
 
 
-def _backend(request: Request) -> SearchBackend:
+async def _backend(request: Request) -> SearchBackend:
     library: Library = request.app.state.library
     return library.backend
 
@@ -84,7 +87,7 @@ Uploader = Depends(require("uploader"))
 Admin = Depends(require("admin"))
 
 
-def _filters(
+async def _filters(
     doc_type: Annotated[list[DocType], Query(description="Document type; repeatable, any of")] = [],  # noqa: B006
     year_from: Annotated[int | None, Query(ge=1900, le=2200)] = None,
     year_to: Annotated[int | None, Query(ge=1900, le=2200)] = None,
@@ -104,7 +107,7 @@ def _filters(
     )
 
 
-def _filters_with_themes(
+async def _filters_with_themes(
     base: Annotated[Filters, Depends(_filters)],
     theme: Annotated[
         list[str], Query(description="Theme id; repeatable, a passage must carry all")
