@@ -627,7 +627,8 @@ class NegationScope:
         commas = [c.start for c in cues if c.kind == "comma"]
         negators = [c for c in cues if c.kind in ("now", "short")]
         ruled_out: dict[int, str] = {}  # sentence start -> cue that rules the sentence out
-        for cue in cues:
+        # sentence cues first, so a sentence ruled out both ways keeps the more telling cue
+        for cue in sorted(cues, key=lambda c: c.kind != "sent"):
             if cue.kind == "sent":
                 ruled_out.setdefault(_sentence_of(state.sent_starts, cue.start)[0], cue.text)
             elif cue.kind == "meta":
