@@ -20,6 +20,7 @@ from reviewlens.settings import Settings, get_settings
 from search_api.errors import ApiError, ErrorBody, ErrorDetail, install_error_handlers
 from search_api.routes import ROUTERS
 from search_api.service import Library
+from search_api.web import router as web_router
 from search_api.worker import Worker
 
 log = logging.getLogger("reviewlens.api")
@@ -195,6 +196,7 @@ def create_app(
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router, prefix="/api")
+    app.include_router(web_router)
     app.add_middleware(UploadLimit, max_bytes=settings.max_upload_bytes)
     app.add_middleware(Headers)
     return app
