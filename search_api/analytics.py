@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from spacy.lang.en.stop_words import STOP_WORDS
 
 MIN_TERM_LENGTH = 3
@@ -89,12 +90,18 @@ class RecItem:
 
 
 class RecommendationSimilarity:
-    """TF-IDF cosine over recommendation lemmas, with an inverted index so that finding the
-    neighbours of one recommendation touches only those sharing a term with it."""
+    """TF-IDF cosine over recommendation lemmas. Each term keeps a posting array, so finding
+    the neighbours of one recommendation is a few vector additions, not a scan."""
 
     def __init__(self, items: Sequence[RecItem]) -> None:
-        self.items = list(items)
+        # position order is the tie order: (document id, index)
+        self.items = sorted(items, key=lambda it: (it.document_id, it.index))
         self.position = {(it.document_id, it.index): n for n, it in enumerate(self.items)}
+        doc_codes: dict[str, int] = {}
+        self.doc = np.array(
+            [doc_codes.setdefault(it.document_id, len(doc_codes)) for it in self.items],
+            dtype=np.int64,
+        )
         counts = [term_counts([it.lemmas]) for it in self.items]
         df: Counter[str] = Counter()
         for c in counts:
@@ -102,14 +109,20 @@ class RecommendationSimilarity:
         n = len(self.items)
         idf = {t: math.log((1 + n) / (1 + d)) + 1.0 for t, d in df.items()}
         self.vectors: list[dict[str, float]] = []
-        self.postings: dict[str, list[tuple[int, float]]] = {}
+        postings: dict[str, tuple[list[int], list[float]]] = {}
         for pos, c in enumerate(counts):
             vec = {t: (1 + math.log(k)) * idf[t] for t, k in c.items()}
             norm = math.sqrt(sum(w * w for w in vec.values())) or 1.0
             vec = {t: w / norm for t, w in vec.items()}
             self.vectors.append(vec)
             for t, w in vec.items():
-                self.postings.setdefault(t, []).append((pos, w))
+                rows, weights = postings.setdefault(t, ([], []))
+                rows.append(pos)
+                weights.append(w)
+        self.postings = {
+            t: (np.array(rows, dtype=np.int64), np.array(weights))
+            for t, (rows, weights) in postings.items()
+        }
 
     def similar(
         self, document_id: str, index: int, k: int, min_score: float = 0.1
@@ -119,13 +132,11 @@ class RecommendationSimilarity:
         pos = self.position.get((document_id, index))
         if pos is None or k <= 0:
             return []
-        scores: dict[int, float] = {}
+        scores = np.zeros(len(self.items))
         for t, w in self.vectors[pos].items():
-            for other, w2 in self.postings[t]:
-                if self.items[other].document_id != document_id:
-                    scores[other] = scores.get(other, 0.0) + w * w2
-        ranked = sorted(
-            ((round(min(s, 1.0), 6), o) for o, s in scores.items() if s > min_score),
-            key=lambda r: (-r[0], self.items[r[1]].document_id, self.items[r[1]].index),
-        )
-        return [(self.items[o], s) for s, o in ranked[:k]]
+            rows, weights = self.postings[t]
+            scores[rows] += w * weights
+        scores = np.minimum(np.round(scores, 6), 1.0)
+        candidates = np.flatnonzero((scores > min_score) & (self.doc != self.doc[pos]))
+        order = candidates[np.lexsort((candidates, -scores[candidates]))][:k]
+        return [(self.items[o], float(scores[o])) for o in order]
