@@ -36,6 +36,13 @@ _VOCABULARY: tuple[tuple[str, SectionKind], ...] = (
     ("agency involvement", "chronology"),
     ("summary of the case", "background"),
     ("case summary", "background"),
+    ("summary of events", "chronology"),
+    ("sequence of events", "chronology"),
+    ("key events", "chronology"),
+    ("why this review", "summary"),
+    ("why the review", "summary"),
+    ("reason for the review", "summary"),
+    ("reasons for the review", "summary"),
     ("executive summary", "summary"),
     ("summary", "summary"),
     ("introduction", "summary"),
@@ -134,9 +141,6 @@ _OTHER_HEADINGS = (
     "condolences",
     "independence",
     "author",
-    "reason for the review",
-    "reasons for the review",
-    "why this review",
     "agencies involved",
     "agencies that contributed",
     "contributing agencies",
@@ -147,8 +151,14 @@ _OTHER_HEADINGS = (
 _WORDS = re.compile(r"[a-z]+(?:'[a-z]+)?")
 
 
+# Phrases that contain a vocabulary word without meaning it ("learning disability" is not a
+# learning section).
+_FALSE_FRIENDS = re.compile(r"\blearning (?:disabilit|difficult)\w*")
+
+
 def _normalise(text: str) -> str:
-    return " ".join(_WORDS.findall(text.lower().replace("\u2019", "'")))
+    lowered = _FALSE_FRIENDS.sub(" ", text.lower().replace("\u2019", "'"))
+    return " ".join(_WORDS.findall(lowered))
 
 
 @lru_cache(maxsize=4096)
@@ -213,7 +223,8 @@ _DANGLING = {
 _META_LINE = re.compile(
     r"^(?:published|report published|date of publication|publication date|date published|"
     r"inspection dates?|review dates?|dates? of inspection|lead inspector|"
-    r"(?:independent )?(?:lead )?(?:reviewer|author)|date|version|status|classification)\s*:",
+    r"(?:independent )?(?:lead )?(?:reviewer|author)|date|version|status|classification)"
+    r"(?:\s*:|\s+\d)",
     re.IGNORECASE,
 )
 _ONLY_DATE = re.compile(

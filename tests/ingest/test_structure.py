@@ -297,6 +297,7 @@ def test_title_page_facts_are_not_sections() -> None:
         raw(
             para("Local Child Safeguarding Practice Review: Child T", 1, font_size=22.0),
             para("Published: 14 March 2024", 1, font_size=13.0),
+            para("Published 29 April 2021", 1, font_size=13.0),
             para("June 2022", 1, font_size=13.0),
             para("1. Introduction", 2, font_size=14.5),
             para(
@@ -323,3 +324,10 @@ def test_ocr_line_breaks_inside_a_paragraph_are_mended() -> None:
     assert passages[0].text.endswith(
         "there was learning about how agencies recognise chronic neglect."
     )
+
+
+def test_learning_disability_is_not_a_learning_heading() -> None:
+    assert heading_kind("Autism, learning disability and exploitation") is None
+    assert heading_kind("Learning from reviews") == "learning"
+    assert heading_kind("4. Summary of events") == "chronology"
+    assert heading_kind("1. Introduction: why this review was held") == "summary"
