@@ -387,3 +387,53 @@ def test_markup_is_quoted_as_text_and_escaped_in_html() -> None:
     for f in BY_FORMAT["html"]:
         raw = (CORPUS / f["file"]).read_text(encoding="utf-8")
         assert "alert(" not in raw
+
+
+# --- not_themes are only ever mentioned negated or hypothetically --------------------------
+
+# What a mention of each theme used in `not_themes` looks like; broad on purpose.
+MENTIONS = {
+    "substance_misuse": r"substance misuse|drugs or alcohol|alcohol|drug use",
+    "honour_based_abuse": r"honour|forced marriage",
+    "child_sexual_exploitation": r"sexual exploitation|\bCSE\b|groom",
+    "children_missing_education": r"missing education|not in school|exclu",
+    "domestic_abuse": r"domestic abuse|domestic violence|\bDA\b|abuse from a family member",
+    "economic_abuse": r"taking money|financial abuse|economic abuse",
+    "sudi_safe_sleep": r"safe sleep|infant death|\bSUDI\b",
+    "online_harm": r"online",
+    "nai_infants": r"non-accidental|\bNAI\b",
+    "self_neglect": r"self-neglect",
+    "coercive_control": r"coercive control|controlling behaviour",
+    "child_sexual_abuse": r"sexual abuse|\bCSA\b",
+    "child_criminal_exploitation": r"criminal exploitation|\bCCE\b|county lines",
+}
+CUE = re.compile(
+    r"\b(no|not|nothing|none|never|neither|whether|had\b.*\bbeen|did not arise|unaware)\b", re.I
+)
+
+
+def _sentences(source: Any) -> list[str]:
+    parts = []
+    for b in source.blocks:
+        parts += [b.text] + b.items + [c for row in b.rows for c in row]
+    text = " ".join(p.replace("~", "") for p in parts)
+    return re.split(r"(?<=[.;:?!])\s+", text)
+
+
+@cache
+def _sources() -> dict[str, Any]:
+    builder = _load_builder()
+    parsed = (builder.parse_source(p) for p in sorted(builder.SRC_DIR.glob("*.src")))
+    return {s.meta["file"]: s for s in parsed}
+
+
+@pytest.mark.parametrize("facts", ALL, ids=_ids(ALL))
+def test_not_themes_are_mentioned_only_negated(facts: dict[str, Any]) -> None:
+    """A not_theme must be mentioned (or the fact tests nothing), and never plainly."""
+    sentences = _sentences(_sources()[facts["file"]])
+    for theme in facts["not_themes"]:
+        pattern = re.compile(MENTIONS[theme], re.I)
+        hits = [s for s in sentences if pattern.search(s)]
+        assert hits, f"{theme} is never mentioned, so the negation is not tested"
+        plain = [s for s in hits if not CUE.search(s)]
+        assert not plain, f"{theme} is mentioned without negation: {plain}"
