@@ -21,6 +21,7 @@ Query grammar (parsed by `search_api.query.parse_query` into an AST that backend
 - Words and phrases are lemmatised with `nlp.analysis.lemma_tokens`, as the index is, so
   "bruised babies" matches "bruising baby" wherever the lemmas agree. Matching is
   case-insensitive. A word that lemmatises to several tokens ("follow-up") is a phrase.
+  Punctuation and symbols with no letter or digit ("&", "§") are ignored.
 - Bare words are expanded through the injected ``expand`` callable (the taxonomy's
   ``expand_query_term``): "CSE" finds "CSE" or "child sexual exploitation". Quoted phrases are
   taken literally and are not expanded.
