@@ -4,6 +4,8 @@ extractors hand them over (fictional text)."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ingest.structure import build, heading_kind, split_paragraph_number
 from reviewlens.model import Block, BlockKind, RawDocument
@@ -331,3 +333,71 @@ def test_learning_disability_is_not_a_learning_heading() -> None:
     assert heading_kind("Learning from reviews") == "learning"
     assert heading_kind("4. Summary of events") == "chronology"
     assert heading_kind("1. Introduction: why this review was held") == "summary"
+
+
+_WORDS_ALPHABET = st.sampled_from(
+    [
+        "Recommendation 2",
+        "R4",
+        "4.3",
+        "(a)",
+        "1.",
+        "Analysis",
+        "Findings",
+        "The Partnership should",
+        "within 6 months",
+        "by March 2025",
+        "Published:",
+        "14 March 2024",
+        "Serious Case Review",
+        "Ofsted",
+        "Good",
+        "|",
+        "-----",
+        "•",
+        "children in care:",
+        "care leavers",
+        "practi-",
+        "tioners",
+        "the",
+        "A",
+        ".",
+        "",
+    ]
+)
+_BLOCKS = st.lists(
+    st.builds(
+        Block,
+        text=st.one_of(
+            st.lists(_WORDS_ALPHABET, max_size=12).map(" ".join),
+            st.text(max_size=80),
+        ),
+        page=st.one_of(st.none(), st.integers(min_value=1, max_value=4)),
+        kind=st.sampled_from(["heading", "paragraph", "list_item", "table_row"]),
+        heading_level=st.one_of(st.none(), st.integers(min_value=1, max_value=6)),
+        ocr=st.booleans(),
+        font_size=st.one_of(st.none(), st.floats(min_value=6, max_value=30)),
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_BLOCKS)
+def test_any_blocks_give_a_consistent_structure(blocks: list[Block]) -> None:
+    """Whatever an extractor hands over, structure, metadata and recommendations hold up."""
+    from ingest.metadata import detect
+    from ingest.recommendations import extract
+
+    document = RawDocument(media_type="text/plain", page_count=4, blocks=blocks)
+    sections, passages = build(document)
+    assert [p.index for p in passages] == list(range(len(passages)))
+    headings = {s.heading for s in sections}
+    for passage in passages:
+        assert passage.text.strip()
+        assert passage.section is None or passage.section in headings
+    doc_type, _, date, year, _, evidence = detect(document, sections, passages, "x.txt")
+    assert date is None or date.year == year
+    assert all(e.value for e in evidence.values())
+    for rec in extract(sections, passages):
+        assert rec.passage_index is not None and 0 <= rec.passage_index < len(passages)
