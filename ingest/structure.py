@@ -578,7 +578,8 @@ def build(raw: RawDocument) -> tuple[list[Section], list[Passage]]:
                 paragraph=number,
                 section=current.section.heading if current else None,
                 section_kind=current.kind if current else "other",
-                kind=piece.kind,
+                # a block styled as a heading but not one (a title-page date) reads as text
+                kind="paragraph" if piece.kind == "heading" else piece.kind,
                 ocr=piece.ocr,
             )
         )

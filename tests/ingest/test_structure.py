@@ -401,3 +401,13 @@ def test_any_blocks_give_a_consistent_structure(blocks: list[Block]) -> None:
     assert all(e.value for e in evidence.values())
     for rec in extract(sections, passages):
         assert rec.passage_index is not None and 0 <= rec.passage_index < len(passages)
+
+
+def test_styled_title_page_facts_become_plain_passages() -> None:
+    _, passages = build(
+        raw(
+            para("Serious Case Review: Child H", kind="heading", heading_level=1),
+            para("Published: 4 September 2018", kind="heading", heading_level=3),
+        )
+    )
+    assert [(p.text, p.kind) for p in passages] == [("Published: 4 September 2018", "paragraph")]
