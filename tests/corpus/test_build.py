@@ -437,3 +437,58 @@ def test_not_themes_are_mentioned_only_negated(facts: dict[str, Any]) -> None:
         assert hits, f"{theme} is never mentioned, so the negation is not tested"
         plain = [s for s in hits if not CUE.search(s)]
         assert not plain, f"{theme} is mentioned without negation: {plain}"
+
+
+# --- themes recur ------------------------------------------------------------------------
+
+# A broad net for each theme named in `themes`: a fact that a theme "clearly recurs" must at
+# least find it in two sentences. (Precision is the tagger's job, not this test's.)
+RECURS = {
+    "adult_family_homicide": r"\bson\b|adult child|parent by",
+    "adult_mental_health": r"mental health|mental illness|schizophrenia|low mood|depression",
+    "bruising_non_mobile": r"bruis",
+    "child_criminal_exploitation": r"criminal exploitation|county lines|\bCCE\b|sell drugs",
+    "child_mental_health": r"CAMHS|anxiety|low mood|mental health",
+    "child_protection_process": r"strategy discussion|section 47|child protection (plan|conf)",
+    "child_sexual_abuse": r"sexual(ly)? abus|indecent images|ABE",
+    "child_sexual_exploitation": r"sexual exploitation|\bCSE\b|grooming|sexually abused",
+    "children_missing_education": r"exclu|part-time timetable|not in school|education",
+    "coercive_control": r"coercive|controlling|control",
+    "disguised_compliance": r"disguised compliance|cooperat|agreed to every plan",
+    "domestic_abuse": r"domestic abuse|\bDA\b|MARAC|DASH|IDVA|abuse",
+    "early_help": r"early help",
+    "economic_abuse": r"economic abuse|financial|money|bank card|benefits",
+    "escalation_challenge": r"escalat|challenge",
+    "fathers_invisible_men": r"father|male (carer|partner)|Male 1|\bmen\b",
+    "information_sharing": r"shar(e|ed|ing)|chronolog|record",
+    "leadership_learning_culture": r"leader|quality assurance|learning|governance|board-level",
+    "mental_capacity": r"capacity",
+    "missing_from_home_care": r"missing|return home interview",
+    "multi_agency_working": r"multi-agency|MASH|working together|worked together|strategy",
+    "nai_infants": r"non-accidental|\bNAI\b|fractur|skeletal survey",
+    "neglect": r"neglect|home conditions|hungry|hunger",
+    "older_people_carers": r"older|elderly|frail|carer|aged 7\d",
+    "online_harm": r"online|social media|phone|app\b",
+    "professional_curiosity": r"curiosity|curious|did not ask|face value|not asked",
+    "race_ethnicity_culture": r"race|racism|ethnic|cultur|Black|adultification|interpreter",
+    "risk_assessment": r"risk assessment|DASH|risk",
+    "self_harm_suicide": r"self-harm|overdose|suicid",
+    "self_neglect": r"self-neglect|hoard",
+    "send_disability": r"disabilit|autism|EHCP|non-verbal|special educational",
+    "sudi_safe_sleep": r"sleep|SUDI|sofa",
+    "supervision_workload": r"supervision|caseload|workload|agency staff",
+    "think_family": r"think family|whole family|caring responsibilities|carer",
+    "thresholds": r"threshold|continuum of need|referral|step(ped)? (up|down)",
+    "transitions_to_adulthood": r"transition|eighteen|adult services|care leaver|16 to 25",
+    "voice_of_child": r"voice|seen alone|wishes and feelings|lived experience|own words|views"
+    r"|spoken to on (his|her|their) own|what life",
+}
+
+
+@pytest.mark.parametrize("facts", ALL, ids=_ids(ALL))
+def test_themes_recur(facts: dict[str, Any]) -> None:
+    sentences = _sentences(_sources()[facts["file"]])
+    for theme in facts["themes"]:
+        pattern = re.compile(RECURS[theme], re.I)
+        hits = [s for s in sentences if pattern.search(s)]
+        assert len(hits) >= 2, f"{theme} is named a theme but found in {len(hits)} sentence(s)"
