@@ -109,6 +109,7 @@ THEMES: dict[str, tuple[list[str], int, float]] = {
             "The voice of {child} was not heard in assessments.",
             "{agency} spoke with {child} alone and recorded their wishes and feelings.",
             "The lived experience of {child} was not understood.",
+            "The voice of the child was missing from the assessment by {agency}.",
         ],
         2014,
         0.0,
