@@ -18,6 +18,7 @@ import threading
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from spacy.attrs import IS_PUNCT, IS_SPACE, IS_TITLE, IS_UPPER, LEMMA, LIKE_NUM, LOWER, ORTH
@@ -26,6 +27,7 @@ from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
 
 from nlp.analysis import LEMMATIZER, base_pipeline
+from nlp.candidates import CandidateFilter, candidate_features
 from nlp.taxonomy import Taxonomy, load_taxonomy
 
 SENTENCES = "reviewlens_sentences"
@@ -76,6 +78,9 @@ class _State:
     implies: dict[str, list[str]] = field(default_factory=dict)
     weak_needed: int = 2
     composites: dict[str, tuple[list[str], int]] = field(default_factory=dict)
+    groups: dict[str, str] = field(default_factory=dict)
+    filter: CandidateFilter | None = None
+    scores: dict[str, float] = field(default_factory=dict)  # theme -> filter probability
     ruled_out_cues: set[str] = field(default_factory=set)
     agencies: list[str] = field(default_factory=list)
     stance: str | None = None
@@ -201,9 +206,21 @@ class ThemeMatcher:
     evidence trail shows why a mention did not count.
     """
 
-    def __init__(self, nlp: Language, taxonomy: Taxonomy, weak_needed: int) -> None:
+    def __init__(
+        self, nlp: Language, taxonomy: Taxonomy, weak_needed: int, candidate_filter: str
+    ) -> None:
         if weak_needed < 1:
             raise ValueError("weak_needed must be at least 1")
+        self.groups = {t.id: t.group for t in taxonomy.themes}
+        if candidate_filter == "default":
+            self.filter = CandidateFilter.load()
+        elif candidate_filter:
+            path = Path(candidate_filter)
+            if not path.exists():
+                raise ValueError(f"candidate_filter {candidate_filter!r} does not exist")
+            self.filter = CandidateFilter.load(path)
+        else:
+            self.filter = None
         self.weak_needed = weak_needed
         self.taxonomy = taxonomy
         self.lemma_matcher = PhraseMatcher(nlp.vocab, attr="LEMMA")
@@ -274,6 +291,8 @@ class ThemeMatcher:
         state.implies = self.implies
         state.weak_needed = self.weak_needed
         state.composites = self.composites
+        state.groups = self.groups
+        state.filter = self.filter
         return doc
 
 
@@ -291,16 +310,23 @@ def _requirements(nlp: Language, pattern: list[dict[str, Any]]) -> list[frozense
     return out
 
 
-@Language.factory(THEMES, default_config={"taxonomy_version": "", "weak_needed": 3})
-def make_themes(nlp: Language, name: str, taxonomy_version: str, weak_needed: int) -> ThemeMatcher:
-    return ThemeMatcher(nlp, _taxonomy(taxonomy_version), weak_needed)
+@Language.factory(
+    THEMES,
+    # candidate_filter: "default" (the bundled weights, if trained), a path, or "" for rules only
+    default_config={"taxonomy_version": "", "weak_needed": 3, "candidate_filter": "default"},
+)
+def make_themes(
+    nlp: Language, name: str, taxonomy_version: str, weak_needed: int, candidate_filter: str
+) -> ThemeMatcher:
+    return ThemeMatcher(nlp, _taxonomy(taxonomy_version), weak_needed, candidate_filter)
 
 
-def resolve_themes(doc: Doc) -> dict[str, list[ThemeHit]]:
+def resolve_themes(doc: Doc, apply_filter: bool = True) -> dict[str, list[ThemeHit]]:
     """Theme id -> the hits that count.
 
     A theme needs one strong signal, or `weak_needed` different weak ones that do not overlap
-    ("attendance" inside "attendance was" is one signal, not two).
+    ("attendance" inside "attendance was" is one signal, not two). Then the candidate filter,
+    when there is one, drops themes mentioned only in passing.
     """
     state = _state(doc)
     counted: dict[str, list[ThemeHit]] = {}
@@ -342,6 +368,16 @@ def resolve_themes(doc: Doc) -> dict[str, list[ThemeHit]]:
         for broader in implies.get(theme, ()):
             if broader not in out:
                 out[broader] = [replace(h, theme=broader) for h in out[theme]]
+    state.scores = {}
+    if apply_filter and state.filter is not None and out:
+        for theme in list(out):
+            features = candidate_features(
+                doc, theme, out[theme], state.hits, state.sent_starts, len(out), state.groups[theme]
+            )
+            probability = state.filter.probability(features)
+            state.scores[theme] = probability
+            if probability < state.filter.threshold:
+                del out[theme]
     return out
 
 
@@ -392,6 +428,22 @@ NEGATION_DEFAULTS: dict[str, Any] = {
         "free from",
         "absence of",
         "had any history of",
+        "no concerns",
+        "no indication",
+        "not aware of any",
+        "never disclosed",
+        "no reported",
+        "no recorded",
+        "there is no",
+        "there are no",
+        "did not have any",
+        "with no history of",
+        "no prior",
+        "no involvement with",
+        "not subject to",
+        "was not involved with",
+        "no previous involvement",
+        "nothing in the records",
         "ever been known to",
         "no evidence to support",
         "any history of",
@@ -429,6 +481,35 @@ NEGATION_DEFAULTS: dict[str, Any] = {
         "not suggested",
         "posed no risk",
         "this report considers",
+        "outside the scope",
+        "beyond the scope",
+        "not within the scope",
+        "not in scope",
+        "out of scope",
+        "not part of this review",
+        "not the subject of",
+        "subject of a separate",
+        "a separate review",
+        "covered elsewhere",
+        "dealt with elsewhere",
+        "in passing",
+        "for completeness",
+        "no link",
+        "no connection",
+        "not connected to",
+        "were found to be untrue",
+        "was found to be untrue",
+        "was unfounded",
+        "were unfounded",
+        "played no part",
+        "played no role",
+        "no part in",
+        "not a factor",
+        "not a feature",
+        "not a theme",
+        "not examined further",
+        "not considered further",
+        "not explored further in this",
         "of this report considers",
         "this section considers",
         "considered in this report",
@@ -451,6 +532,11 @@ NEGATION_DEFAULTS: dict[str, Any] = {
         "not the focus",
         "not discussed further",
         "not commented on",
+        "outside the scope",
+        "beyond the scope",
+        "not within the scope",
+        "out of scope",
+        "not the subject of",
     ],
     # the document speaking of its own scope: "this review is not", "inspectors did not"
     "meta_subjects": [
@@ -505,6 +591,15 @@ NEGATION_DEFAULTS: dict[str, Any] = {
         "was not suspected",
         "of any kind",
         "was not present",
+        "was not evident",
+        "were not evident",
+        "was not apparent",
+        "were not apparent",
+        "did not feature",
+        "does not feature",
+        "was never raised",
+        "were never raised",
+        "was not indicated",
         "were not present",
     ],
     "hypothetical": [
@@ -1085,14 +1180,14 @@ def make_stance(
 # --- assembly --------------------------------------------------------------------------------
 
 
-def new_pipeline(taxonomy: Taxonomy | None = None) -> Language:
+def new_pipeline(taxonomy: Taxonomy | None = None, candidate_filter: str = "default") -> Language:
     """A fresh, uncached pipeline (tests use this to change one component's config)."""
     taxonomy = taxonomy or load_taxonomy()
     _TAXONOMIES[taxonomy.version] = taxonomy
     nlp = base_pipeline()
     config = {"taxonomy_version": taxonomy.version}
     nlp.add_pipe(SENTENCES)
-    nlp.add_pipe(THEMES, config=config)
+    nlp.add_pipe(THEMES, config={**config, "candidate_filter": candidate_filter})
     nlp.add_pipe(NEGATION)
     nlp.add_pipe(AGENCIES, config=config)
     nlp.add_pipe(RECOMMENDATIONS)
