@@ -555,13 +555,8 @@ class PdfLayout:
             draw.text((22 * scale, y_mm * scale), text, fill=0, font=fonts[key])
         page_no = self.pdf.page_no()
         n_txt = f"{self.meta.get('footer', '')}    Page {page_no}"
-        draw.text(
-            (22 * scale, 283 * scale),
-            n_txt,
-            fill=0,
-            font=fonts.get("False9.0")
-            or ImageFont.truetype(str(FONT_DIR / "DejaVuSerif.ttf"), int(9 * dpi / 72)),
-        )
+        small = ImageFont.truetype(str(FONT_DIR / "DejaVuSerif.ttf"), int(9 * dpi / 72))
+        draw.text((22 * scale, 283 * scale), n_txt, fill=0, font=small)
         rng = random.Random(page_no * 7919)
         px = img.load()
         assert px is not None
