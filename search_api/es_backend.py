@@ -6,11 +6,13 @@ carry the lemma stream from `nlp/`, the shared parser lemmatises and expands the
 AST becomes phrase, prefix and bool queries over that one field. Highlights come from
 `search_api.highlight`, not from Elasticsearch, so both backends mark the same words.
 
-Counting is exact: theme frequency and co-occurrence page through a composite aggregation over
-(theme, group key, document id), so a document is counted once per bucket however many of its
-passages carry the theme, with no approximate cardinality involved. Emerging terms take their
-candidates from `significant_text` (baseline as the background set) and then count occurrences
-exactly for those candidates, so scores are the shared log-likelihood of exact counts.
+Counting is exact: theme frequency and co-occurrence use terms aggregations only when
+Elasticsearch reports them complete, and otherwise page through composite aggregations, so a
+document is counted once per bucket however many of its passages carry the theme; no
+approximate cardinality is involved. Emerging terms count lemma occurrences exactly (the n-th
+occurrence in a passage is indexed as "lemma#n") and score them with the shared
+log-likelihood, so both backends report the same terms; `significant_text` is offered beside it
+for exploring a large corpus.
 
 The client is created on first use; connection failures, timeouts and overload answers are
 retried with backoff and then raised as `BackendUnavailable`, which the API turns into a 503.
@@ -19,6 +21,7 @@ Everything here uses only the server core, so it runs on the stripped test build
 
 from __future__ import annotations
 
+import base64
 import logging
 import threading
 import time
@@ -126,19 +129,40 @@ def summary_of(doc: Document) -> DocumentSummary:
     )
 
 
+def theme_pairs(themes: Iterable[str]) -> list[str]:
+    ordered = sorted(set(themes))
+    return [f"{a}|{b}" for i, a in enumerate(ordered) for b in ordered[i + 1 :]]
+
+
+def repeated_terms(lemmas: str) -> tuple[list[str], int]:
+    """Countable lemmas with the n-th occurrence of a lemma spelled "lemma#n" (n >= 2), and
+    how many countable lemmas there were. Countable lemmas are letters only, so '#' is free."""
+    seen: Counter[str] = Counter()
+    out: list[str] = []
+    for t in lemmas.split():
+        if _countable(t):
+            seen[t] += 1
+            n = seen[t]
+            out.append(t if n == 1 else f"{t}#{n}")
+    return out, len(out)
+
+
 def passage_sources(doc: Document) -> Iterator[tuple[str, dict[str, Any]]]:
     """(_id, _source) for each passage, with the document fields that filters and groups need."""
     quarter = quarter_of(doc)
     source = doc.source
     for p in doc.passages:
         lemmas = p.lemmas if p.lemmas is not None else lemma_text(p.text)
+        terms, term_count = repeated_terms(lemmas)
+        themes = sorted({t.id for t in p.themes})
         yield (
             f"{doc.id}:{p.index}",
             {
                 "document_id": doc.id,
                 "passage_index": p.index,
                 "lemmas": lemmas,
-                "term_count": sum(1 for t in lemmas.split() if _countable(t)),
+                "terms": terms,
+                "term_count": term_count,
                 "text": p.text,
                 "page": p.page,
                 "paragraph": p.paragraph,
@@ -146,7 +170,8 @@ def passage_sources(doc: Document) -> Iterator[tuple[str, dict[str, Any]]]:
                 "section_kind": p.section_kind,
                 "kind": p.kind,
                 "stance": p.stance,
-                "themes": sorted({t.id for t in p.themes}),
+                "themes": themes,
+                "theme_pairs": theme_pairs(themes),
                 "agencies": list(p.agencies),
                 "doc_type": doc.doc_type,
                 "year": doc.year,
@@ -158,6 +183,7 @@ def passage_sources(doc: Document) -> Iterator[tuple[str, dict[str, Any]]]:
 
 
 def document_source(doc: Document) -> dict[str, Any]:
+    pairs = {pair for p in doc.passages for pair in theme_pairs(t.id for t in p.themes)}
     return {
         "id": doc.id,
         "doc_type": doc.doc_type,
@@ -165,11 +191,19 @@ def document_source(doc: Document) -> dict[str, Any]:
         "source": doc.source,
         "quarter": quarter_of(doc),
         "themes": sorted({t.id for p in doc.passages for t in p.themes}),
+        "theme_pairs": sorted(pairs),
         "passage_count": len(doc.passages),
         "recommendation_count": len(doc.recommendations),
+        "indexed_at": time.time_ns(),
         "passage_indexes": sorted(p.index for p in doc.passages),
+        "summary": summary_of(doc).model_dump(mode="json"),
+        "title": doc.title,
+        "recs": [
+            {"number": r.number, "text": r.text, "addressee": r.addressee}
+            for r in doc.recommendations
+        ],
         "rec_lemmas": [lemma_text(r.text) for r in doc.recommendations],
-        "body": doc.model_dump(mode="json"),
+        "body": base64.b64encode(doc.model_dump_json().encode()).decode("ascii"),
     }
 
 
@@ -271,6 +305,9 @@ class ElasticsearchBackend:
         self._client: Elasticsearch | None = None
         self._lock = threading.Lock()
         self._ready = False
+        self._rec_cache: (
+            tuple[tuple[Any, ...], dict[str, dict[str, Any]], RecommendationSimilarity] | None
+        ) = None
 
     @classmethod
     def from_settings(
@@ -483,10 +520,12 @@ class ElasticsearchBackend:
 
         def run() -> Document | None:
             try:
-                found = self.client.get(index=self.names.documents, id=document_id)
+                found = self.client.get(
+                    index=self.names.documents, id=document_id, stored_fields="body", source=False
+                )
             except NotFoundError:
                 return None
-            return Document.model_validate(found["_source"]["body"])
+            return Document.model_validate_json(base64.b64decode(found["fields"]["body"][0]))
 
         return self._call(run)
 
@@ -538,12 +577,9 @@ class ElasticsearchBackend:
                 from_=offset,
                 size=limit,
                 track_total_hits=True,
-                source_includes=["body"],
+                source_includes=["summary"],
             )
-            items = [
-                summary_of(Document.model_validate(h["_source"]["body"]))
-                for h in found["hits"]["hits"]
-            ]
+            items = [DocumentSummary(**h["_source"]["summary"]) for h in found["hits"]["hits"]]
             return DocumentPage(total=found["hits"]["total"]["value"], items=items)
 
         return self._call(run)
@@ -745,92 +781,121 @@ class ElasticsearchBackend:
             for (t, k), n in sorted(passages.items())
         ]
 
+    def _terms_exact(
+        self, index: str, query: dict[str, Any], field: str, size: int = TERMS_ALL
+    ) -> dict[str, int] | None:
+        """doc_count per value of `field`, or None when Elasticsearch says the answer is
+        incomplete (more values than `size`, or a shard that did not report all of its)."""
+        found = self.client.search(
+            index=index,
+            query=query,
+            size=0,
+            aggs={"v": {"terms": {"field": field, "size": size, "shard_size": size}}},
+        )
+        agg = found["aggregations"]["v"]
+        if agg["sum_other_doc_count"] or agg["doc_count_error_upper_bound"]:
+            return None
+        return {_key(b["key"]): int(b["doc_count"]) for b in agg["buckets"]}
+
+    def _count_values(self, query: dict[str, Any], field: str) -> dict[str, int]:
+        """Exact doc_count per value: one terms aggregation when it is complete, else every
+        bucket of a composite aggregation."""
+        counts = self._terms_exact(self.names.passages, query, field)
+        if counts is None:
+            counts = {
+                _key(b["key"]["v"]): int(b["doc_count"])
+                for b in self._composite(query, [{"v": {"terms": {"field": field}}}])
+            }
+        return counts
+
     def cooccurrence(self, filters: Filters | None = None) -> list[CooccurrenceCell]:
         self._ensure()
         filters = filters or Filters()
-        sources = [
-            {"a": {"terms": {"field": "themes"}}},
-            {"b": {"terms": {"field": "themes"}}},
-            {"doc": {"terms": {"field": "document_id"}}},
-        ]
+        query = {"bool": {"filter": passage_filters(filters)}}
+
+        def by_terms() -> dict[str, tuple[int, int]] | None:
+            """Without passage filters: passages per pair from the passages index, documents
+            per pair from the documents index (each lists a pair once)."""
+            doc_query = self._documents_query(filters)
+            if doc_query is None:
+                return {}
+            passages = self._terms_exact(self.names.passages, query, "theme_pairs")
+            documents = self._terms_exact(self.names.documents, doc_query, "theme_pairs")
+            if passages is None or documents is None:
+                return None
+            return {pair: (documents.get(pair, 0), n) for pair, n in passages.items()}
+
+        def by_composite() -> dict[str, tuple[int, int]]:
+            docs: Counter[str] = Counter()
+            passages: Counter[str] = Counter()
+            sources = [
+                {"pair": {"terms": {"field": "theme_pairs"}}},
+                {"doc": {"terms": {"field": "document_id"}}},
+            ]
+            for b in self._composite(query, sources):
+                docs[b["key"]["pair"]] += 1
+                passages[b["key"]["pair"]] += int(b["doc_count"])
+            return {pair: (docs[pair], n) for pair, n in passages.items()}
 
         def run() -> list[CooccurrenceCell]:
-            docs: Counter[tuple[str, str]] = Counter()
-            passages: Counter[tuple[str, str]] = Counter()
-            query = {"bool": {"filter": passage_filters(filters)}}
-            for b in self._composite(query, sources):
-                a, c = b["key"]["a"], b["key"]["b"]
-                if a >= c:
-                    continue
-                docs[(a, c)] += 1
-                passages[(a, c)] += int(b["doc_count"])
-            return [
-                CooccurrenceCell(theme_a=a, theme_b=c, documents=docs[(a, c)], passages=n)
-                for (a, c), n in sorted(passages.items())
-            ]
+            cells = None if filters.has_passage_fields() else by_terms()
+            if cells is None:
+                cells = by_composite()
+            out = []
+            for pair, (documents, passages) in cells.items():
+                a, _, b = pair.partition("|")
+                out.append(
+                    CooccurrenceCell(theme_a=a, theme_b=b, documents=documents, passages=passages)
+                )
+            return sorted(out, key=lambda c: (c.theme_a, c.theme_b))
 
         return self._call(run)
 
     def emerging(self, request: EmergingRequest) -> EmergingResponse:
+        """Occurrences are counted exactly by aggregations over the `terms` field, where the
+        n-th occurrence of a lemma in a passage is indexed as "lemma#n": a term's occurrences
+        are the summed doc counts of its keys. Scores are the shared log-likelihood."""
         self._ensure()
         base = passage_filters(request.filters, years=False)
-        recent_q = {
-            "bool": {
-                "filter": [
-                    *base,
-                    {"range": {"year": {"gte": request.recent_from, "lte": request.recent_to}}},
-                ]
-            }
-        }
-        baseline_q = {
-            "bool": {
-                "filter": [
-                    *base,
-                    {"range": {"year": {"gte": request.baseline_from, "lte": request.baseline_to}}},
-                ]
-            }
-        }
-        candidates_wanted = max(request.limit * 10, 500)
 
-        def period(query: dict[str, Any]) -> Any:
-            return self.client.search(
+        def period(first: int, last: int) -> dict[str, Any]:
+            return {"bool": {"filter": [*base, {"range": {"year": {"gte": first, "lte": last}}}]}}
+
+        recent_q = period(request.recent_from, request.recent_to)
+        baseline_q = period(request.baseline_from, request.baseline_to)
+
+        def totals(query: dict[str, Any]) -> tuple[int, int]:
+            found = self.client.search(
                 index=self.names.passages,
                 query=query,
                 size=0,
                 track_total_hits=True,
-                aggs={
-                    "words": {"sum": {"field": "term_count"}},
-                    "themes": {
-                        "composite": {
-                            "size": COMPOSITE_PAGE,
-                            "sources": [{"t": {"terms": {"field": "themes"}}}],
-                        }
-                    },
-                },
+                aggs={"words": {"sum": {"field": "term_count"}}},
+            )
+            return int(found["hits"]["total"]["value"]), int(
+                found["aggregations"]["words"]["value"]
             )
 
+        def occurrences(query: dict[str, Any]) -> Counter[str]:
+            counts: Counter[str] = Counter()
+            for key, n in self._count_values(query, "terms").items():
+                counts[key.partition("#")[0]] += n
+            return counts
+
         def run() -> EmergingResponse:
-            recent = period(recent_q)
-            baseline = period(baseline_q)
-            recent_n = int(recent["hits"]["total"]["value"])
-            baseline_n = int(baseline["hits"]["total"]["value"])
-            recent_words = int(recent["aggregations"]["words"]["value"])
-            baseline_words = int(baseline["aggregations"]["words"]["value"])
-            themes_recent = self._theme_counts(recent_q, recent)
-            themes_baseline = self._theme_counts(baseline_q, baseline)
+            recent_n, recent_words = totals(recent_q)
+            baseline_n, baseline_words = totals(baseline_q)
             theme_rows = over_represented(
-                themes_recent,
-                themes_baseline,
+                Counter(self._count_values(recent_q, "themes")),
+                Counter(self._count_values(baseline_q, "themes")),
                 recent_n,
                 baseline_n,
                 request.min_count,
                 request.limit,
             )
-            candidates = self._significant_lemmas(recent_q, baseline_q, candidates_wanted)
-            counts_recent, counts_baseline = self._exact_counts(candidates, recent_q, baseline_q)
             term_rows = over_represented(
-                counts_recent,
-                counts_baseline,
+                occurrences(recent_q),
+                occurrences(baseline_q),
                 recent_words,
                 baseline_words,
                 request.min_count,
@@ -850,67 +915,78 @@ class ElasticsearchBackend:
 
         return self._call(run)
 
-    def _theme_counts(self, query: dict[str, Any], first: Any) -> Counter[str]:
-        counts: Counter[str] = Counter()
-        agg = first["aggregations"]["themes"]
-        for b in agg["buckets"]:
-            counts[b["key"]["t"]] = int(b["doc_count"])
-        if agg.get("after_key") is not None and len(agg["buckets"]) >= COMPOSITE_PAGE:
-            for b in self._composite(query, [{"t": {"terms": {"field": "themes"}}}]):
-                counts[b["key"]["t"]] = int(b["doc_count"])
-        return counts
+    def significant_terms(
+        self, recent_from: int, recent_to: int, filters: Filters | None = None, size: int = 50
+    ) -> list[tuple[str, float]]:
+        """Elasticsearch's own view of what is new: `significant_text` on the lemma stream of
+        recent passages against the whole index. Passage frequency and its own heuristic, so
+        it is not what `emerging` reports; kept for exploring a large corpus."""
+        self._ensure()
+        filters = filters or Filters()
+        query = {
+            "bool": {
+                "filter": [
+                    *passage_filters(filters, years=False),
+                    {"range": {"year": {"gte": recent_from, "lte": recent_to}}},
+                ]
+            }
+        }
 
-    def _significant_lemmas(
-        self, recent_q: dict[str, Any], baseline_q: dict[str, Any], size: int
-    ) -> list[str]:
-        """Lemmas whose passage frequency rises from baseline to recent, from
-        `significant_text` with the baseline as background (not a superset of the recent
-        passages, hence chi-square with `background_is_superset` off)."""
+        def run() -> list[tuple[str, float]]:
+            found = self.client.search(
+                index=self.names.passages,
+                query=query,
+                size=0,
+                aggs={
+                    "sample": {
+                        "sampler": {"shard_size": 2000},
+                        "aggs": {
+                            "terms": {"significant_text": {"field": "lemmas", "size": size * 2}}
+                        },
+                    }
+                },
+            )
+            buckets = found["aggregations"]["sample"]["terms"]["buckets"]
+            return [(b["key"], float(b["score"])) for b in buckets if is_countable(b["key"])][:size]
+
+        return self._call(run)
+
+    def _recommendation_model(self) -> tuple[dict[str, dict[str, Any]], RecommendationSimilarity]:
+        """Every document with recommendations and the similarity model over them, cached until
+        the documents index changes (another index version, count, or latest write)."""
         found = self.client.search(
-            index=self.names.passages,
-            query=recent_q,
+            index=self.names.documents,
             size=0,
-            aggs={
-                "terms": {
-                    "significant_text": {
-                        "field": "lemmas",
-                        "size": size,
-                        "min_doc_count": 1,
-                        "shard_min_doc_count": 1,
-                        "background_filter": baseline_q,
-                        "chi_square": {"background_is_superset": False, "include_negatives": False},
-                    }
-                }
-            },
+            track_total_hits=True,
+            aggs={"latest": {"max": {"field": "indexed_at"}}},
         )
-        return [
-            b["key"] for b in found["aggregations"]["terms"]["buckets"] if is_countable(b["key"])
-        ]
-
-    def _exact_counts(
-        self, candidates: list[str], recent_q: dict[str, Any], baseline_q: dict[str, Any]
-    ) -> tuple[Counter[str], Counter[str]]:
-        """Occurrences of the candidate lemmas, counted in the passages' lemma streams."""
-        wanted = set(candidates)
-        out: list[Counter[str]] = []
-        for query in (recent_q, baseline_q):
-            counts: Counter[str] = Counter()
-            if wanted:
-                narrowed = {
-                    "bool": {
-                        "filter": [query, {"terms": {"lemmas": sorted(wanted)}}],
-                    }
-                }
-                for hit in es_helpers.scan(
-                    self.client,
-                    index=self.names.passages,
-                    query={"query": narrowed, "_source": ["lemmas"]},
-                    size=SCAN_PAGE,
-                    scroll="2m",
-                ):
-                    counts.update(t for t in hit["_source"]["lemmas"].split() if t in wanted)
-            out.append(counts)
-        return out[0], out[1]
+        version = (
+            tuple(self._alias_targets(self.names.documents)),
+            found["hits"]["total"]["value"],
+            found["aggregations"]["latest"]["value"],
+        )
+        cached = self._rec_cache
+        if cached is not None and cached[0] == version:
+            return cached[1], cached[2]
+        docs: dict[str, dict[str, Any]] = {}
+        for hit in es_helpers.scan(
+            self.client,
+            index=self.names.documents,
+            query={"query": {"range": {"recommendation_count": {"gt": 0}}}},
+            _source=["id", "doc_type", "year", "title", "recs", "rec_lemmas"],
+            size=SCAN_PAGE,
+            scroll="2m",
+        ):
+            docs[hit["_id"]] = hit["_source"]
+        model = RecommendationSimilarity(
+            [
+                RecItem(doc_id, i, lemmas)
+                for doc_id, src in sorted(docs.items())
+                for i, lemmas in enumerate(src.get("rec_lemmas", []))
+            ]
+        )
+        self._rec_cache = (version, docs, model)
+        return docs, model
 
     def recommendations(
         self, filters: Filters | None = None, offset: int = 0, limit: int = 50, similar: int = 3
@@ -925,50 +1001,23 @@ class ElasticsearchBackend:
         )
 
         def run() -> RecommendationPage:
-            docs: dict[str, dict[str, Any]] = {}
-            for hit in es_helpers.scan(
-                self.client,
-                index=self.names.documents,
-                query={"query": {"range": {"recommendation_count": {"gt": 0}}}},
-                _source=[
-                    "id",
-                    "doc_type",
-                    "year",
-                    "rec_lemmas",
-                    "body.title",
-                    "body.recommendations",
-                ],
-                size=SCAN_PAGE,
-                scroll="2m",
-            ):
-                docs[hit["_id"]] = hit["_source"]
-            model = RecommendationSimilarity(
-                [
-                    RecItem(doc_id, i, lemmas)
-                    for doc_id, src in sorted(docs.items())
-                    for i, lemmas in enumerate(src.get("rec_lemmas", []))
-                ]
-            )
+            docs, model = self._recommendation_model()
             chosen = [
                 (doc_id, src) for doc_id, src in docs.items() if _doc_matches(src, doc_filters)
             ]
             chosen.sort(key=lambda d: (d[1].get("year") is None, -(d[1].get("year") or 0), d[0]))
-            flat = [
-                (doc_id, src, i)
-                for doc_id, src in chosen
-                for i in range(len(src["body"].get("recommendations", [])))
-            ]
+            flat = [(doc_id, src, i) for doc_id, src in chosen for i in range(len(src["recs"]))]
             out: list[RecommendationItem] = []
             for doc_id, src, i in flat[offset : offset + limit]:
-                rec = src["body"]["recommendations"][i]
+                rec = src["recs"][i]
                 sims = []
                 for other, score in model.similar(doc_id, i, similar):
                     other_src = docs[other.document_id]
-                    other_rec = other_src["body"]["recommendations"][other.index]
+                    other_rec = other_src["recs"][other.index]
                     sims.append(
                         SimilarRecommendation(
                             document_id=other.document_id,
-                            title=other_src["body"].get("title"),
+                            title=other_src.get("title"),
                             index=other.index,
                             number=other_rec.get("number"),
                             text=other_rec["text"],
@@ -978,7 +1027,7 @@ class ElasticsearchBackend:
                 out.append(
                     RecommendationItem(
                         document_id=doc_id,
-                        title=src["body"].get("title"),
+                        title=src.get("title"),
                         doc_type=src["doc_type"],
                         year=src.get("year"),
                         index=i,
@@ -1070,7 +1119,7 @@ class ElasticsearchBackend:
             except NotFoundError:
                 out["documents"] = 0
             out["status"] = "ok" if state["status"] in {"green", "yellow"} else "unavailable"
-        except (TransportError, ApiError) as exc:
+        except Exception as exc:  # health must answer whatever is wrong, never raise
             out["status"] = "unavailable"
             out["error"] = self._unavailable(exc).message
         return out

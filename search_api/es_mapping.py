@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-MAPPING_VERSION = 1  # bump when a field changes; stored in _meta to spot stale indices
+MAPPING_VERSION = 2  # bump when a field changes; stored in _meta to spot stale indices
 
 # what is indexed for matching, filtering and counting; the rest of the passage lives in _source
 PASSAGES_MAPPING: dict[str, Any] = {
@@ -39,6 +39,11 @@ PASSAGES_MAPPING: dict[str, Any] = {
         "kind": {"type": "keyword"},
         "stance": {"type": "keyword"},
         "themes": {"type": "keyword"},
+        # "a|b" for each pair of themes on the passage (a < b): co-occurrence in one terms agg
+        "theme_pairs": {"type": "keyword"},
+        # countable lemmas with repeats spelled out: "visit", "visit#2", "visit#3" for three
+        # occurrences, so summing doc counts over a term's keys gives its exact occurrences
+        "terms": {"type": "keyword"},
         "agencies": {"type": "keyword"},
         # document-level fields copied onto each passage so one query filters and groups
         "doc_type": {"type": "keyword"},
@@ -52,6 +57,8 @@ PASSAGES_MAPPING: dict[str, Any] = {
 DOCUMENTS_MAPPING: dict[str, Any] = {
     "dynamic": "strict",
     "_meta": {"reviewlens_mapping": MAPPING_VERSION},
+    # the full document is large; keeping it out of _source keeps every scan and list cheap
+    "_source": {"excludes": ["body"]},
     "properties": {
         "id": {"type": "keyword"},
         "doc_type": {"type": "keyword"},
@@ -61,16 +68,24 @@ DOCUMENTS_MAPPING: dict[str, Any] = {
         # themes on any of its passages: documents per theme and group without deduplicating
         # passages, when no passage-level filter is set
         "themes": {"type": "keyword"},
+        "theme_pairs": {"type": "keyword"},
         "passage_count": {"type": "integer"},
         "recommendation_count": {"type": "integer"},
+        # changes whenever the document is written: with the count, a cheap "has anything
+        # changed" check for caches
+        "indexed_at": {"type": "long"},
         # which passage ids exist, so a replaced document loses its old passages without
         # delete-by-query (not in this build)
         "passage_indexes": {"type": "integer", "index": False, "doc_values": False},
+        # what listing and recommendations show, small and ready to use
+        "summary": {"type": "object", "enabled": False},
+        "title": {"type": "keyword", "index": False, "doc_values": False},
+        "recs": {"type": "object", "enabled": False},
         # recommendation lemma streams for the shared TF-IDF similarity
         "rec_lemmas": {"type": "keyword", "index": False, "doc_values": False},
-        # the whole Document as JSON, kept verbatim (not indexed) so get_document round-trips
-        # and a rebuild can re-feed documents without the reindex module
-        "body": {"type": "object", "enabled": False},
+        # the whole Document as JSON (base64), stored but not indexed, so get_document
+        # round-trips it and a rebuild could be fed from it without the reindex module
+        "body": {"type": "binary", "store": True},
     },
 }
 
@@ -79,7 +94,7 @@ def index_settings(shards: int, replicas: int) -> dict[str, Any]:
     return {
         "number_of_shards": shards,
         "number_of_replicas": replicas,
-        "max_result_window": 100_000,
+        "max_result_window": 200_000,  # the API pages up to offset 100,000
     }
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,9 +16,18 @@ from contract.suite import BackendContract
 from es_fixtures import ES_URL, REPO_ROOT, BackendFactory, es_factory  # noqa: F401  (fixture)
 
 from reviewlens.errors import BackendUnavailable
+from reviewlens.model import Document, Passage
 from reviewlens.settings import Settings
-from search_api.backend import Filters, SearchBackend, SearchRequest, create_backend
+from search_api.backend import (
+    EmergingRequest,
+    Filters,
+    GroupBy,
+    SearchBackend,
+    SearchRequest,
+    create_backend,
+)
 from search_api.es_backend import ElasticsearchBackend, redact_url
+from search_api.sqlite_backend import SqliteBackend
 
 pytestmark = [pytest.mark.elasticsearch, pytest.mark.integration]
 
@@ -163,3 +174,113 @@ def test_compose_refuses_to_run_without_secrets(compose_file: str, tmp_path: Pat
     done = _compose_config(compose_file, {"REVIEWLENS_API_KEYS": "admin:key4test"}, tmp_path)
     assert done.returncode != 0
     assert "ELASTIC_PASSWORD" in done.stderr
+
+
+# --- the same answers as the embedded backend on a generated library -----------------------
+
+
+@pytest.fixture(scope="module")
+def generated_library() -> list[Document]:
+    """A small slice of the benchmark library: realistic themes, years, repeats and filters."""
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
+    from benchmarks.corpus_gen import CorpusGenerator
+
+    return list(CorpusGenerator(seed=7).documents(40))
+
+
+@pytest.fixture
+def both(
+    es_factory: BackendFactory,  # noqa: F811
+    generated_library: list[Document],
+    tmp_path: Path,
+) -> Iterator[tuple[SqliteBackend, ElasticsearchBackend]]:
+    sqlite = SqliteBackend(tmp_path / "index.sqlite", expand=data.expand)
+    es = es_factory(expand=data.expand)
+    assert sqlite.index_documents(generated_library) == es.index_documents(generated_library)
+    yield sqlite, es
+    sqlite.close()
+
+
+PASSAGE_FILTERS = Filters(stances=["worried"], section_kinds=["findings", "analysis"])
+
+
+def test_counts_match_the_embedded_backend(
+    both: tuple[SqliteBackend, ElasticsearchBackend],
+) -> None:
+    sqlite, es = both
+    groups: list[GroupBy] = ["year", "quarter", "doc_type", "source"]
+    for by in groups:
+        assert es.theme_frequency(by) == sqlite.theme_frequency(by), by
+        assert es.theme_frequency(by, PASSAGE_FILTERS) == sqlite.theme_frequency(
+            by, PASSAGE_FILTERS
+        ), by
+    assert es.theme_frequency("year", themes=["neglect"]) == sqlite.theme_frequency(
+        "year", themes=["neglect"]
+    )
+    assert es.cooccurrence() == sqlite.cooccurrence()
+    assert es.cooccurrence(PASSAGE_FILTERS) == sqlite.cooccurrence(PASSAGE_FILTERS)
+    assert es.count(PASSAGE_FILTERS) == sqlite.count(PASSAGE_FILTERS)
+    assert es.list_documents(limit=100) == sqlite.list_documents(limit=100)
+
+
+def test_emerging_matches_the_embedded_backend(
+    both: tuple[SqliteBackend, ElasticsearchBackend],
+) -> None:
+    sqlite, es = both
+    request = EmergingRequest(
+        recent_from=2022, recent_to=2025, baseline_from=2014, baseline_to=2021, limit=40
+    )
+    got, want = es.emerging(request), sqlite.emerging(request)
+    assert got.terms and got.themes
+    assert got == want
+    narrowed = request.model_copy(update={"filters": Filters(doc_types=["cspr", "scr"])})
+    assert es.emerging(narrowed) == sqlite.emerging(narrowed)
+
+
+def test_search_and_recommendations_match_the_embedded_backend(
+    both: tuple[SqliteBackend, ElasticsearchBackend],
+) -> None:
+    sqlite, es = both
+    queries = [
+        ("neglect", Filters()),
+        ('"hidden man" OR "voice of the child"', Filters()),
+        ("escalat*", Filters(stances=["worried"])),
+        ("neglect NOT (school OR housing)", Filters(year_from=2018)),
+        ("CSE", Filters()),
+        ("bruised babies", Filters(doc_types=["cspr", "scr"])),
+    ]
+    for query, filters in queries:
+        request = SearchRequest(query=query, filters=filters, limit=1000)
+        got, want = es.search(request), sqlite.search(request)
+        assert got.total == want.total, query
+        assert got.facets == want.facets, query
+        assert {(h.document_id, h.passage_index) for h in got.hits} == {
+            (h.document_id, h.passage_index) for h in want.hits
+        }, query
+    assert es.recommendations(limit=30) == sqlite.recommendations(limit=30)
+
+
+def test_significant_text_finds_what_is_new(es_factory: BackendFactory) -> None:  # noqa: F811
+    def doc(n: int, year: int, texts: list[str]) -> Document:
+        passages = [
+            Passage(index=i, text=t, lemmas=data.lemma_text(t)) for i, t in enumerate(texts)
+        ]
+        return Document(
+            id=f"{n:064x}",
+            file_name=f"{n}.txt",
+            media_type="text/plain",
+            size_bytes=1,
+            year=year,
+            passages=passages,
+        )
+
+    old = [f"The health visitor saw the family at home on visit {i}." for i in range(8)]
+    new = [f"Cuckooing of the flat by older men was seen on visit {i}." for i in range(5)]
+    backend = es_factory()
+    backend.index_documents([doc(1, 2016, old), doc(2, 2024, new + old[:3])])
+    found = backend.significant_terms(2023, 2025)
+    terms = {term for term, _ in found}
+    # words only the recent passages use stand out; words both periods share do not
+    assert {"cuckooing", "flat"} <= terms
+    assert not terms & {"visit", "health", "family", "home"}
