@@ -12,7 +12,9 @@ by blank lines:
   - item                  bullet list (consecutive '- ' lines)
   | a | b |               table rows, the first one is the header
   @rec number=1 addressee="..." timescale="..." contains="..."   a recommendation fact
-  @pagebreak  @twocol  @endtwocol  @box Title / @endbox  @scan / @endscan   layout controls
+  @pagebreak  @twocol  @endtwocol  @box Title {kind} / @endbox  @scan / @endscan   layout
+  @lines                  the following lines stay separate paragraphs (an address block)
+corpus/README.md describes the documents and the sidecar format.
 """
 
 from __future__ import annotations
