@@ -855,15 +855,15 @@ class _Columns:
         if not rows:
             return
         self._grow(int(rows[-1][0]) + 1)
-        for pid, doc, idx, doc_type, year, stance, kind, themes, agencies in rows:
-            self.doc[pid] = doc
-            self.idx[pid] = idx
-            self.doc_type[pid] = self.doc_types.get(doc_type)
-            self.year[pid] = year or 0
-            self.stance[pid] = -1 if stance is None else self.stances.get(stance)
-            self.kind[pid] = self.kinds.get(kind)
-            self._set_bits("theme_bits", pid, [self.themes.get(t) for t in json.loads(themes)])
-            self._set_bits("agency_bits", pid, [self.agencies.get(a) for a in json.loads(agencies)])
+        pids = np.array([r[0] for r in rows], dtype=np.int64)
+        self.doc[pids] = [r[1] for r in rows]
+        self.idx[pids] = [r[2] for r in rows]
+        self.doc_type[pids] = [self.doc_types.get(r[3]) for r in rows]
+        self.year[pids] = [r[4] or 0 for r in rows]
+        self.stance[pids] = [-1 if r[5] is None else self.stances.get(r[5]) for r in rows]
+        self.kind[pids] = [self.kinds.get(r[6]) for r in rows]
+        self._set_masks("theme_bits", pids, self.themes, [r[7] for r in rows])
+        self._set_masks("agency_bits", pids, self.agencies, [r[8] for r in rows])
         self.loaded = int(rows[-1][0])
         ordered = conn.execute(f"SELECT rowid FROM doc_{g} ORDER BY doc_id").fetchall()
         rank = np.zeros(max((r[0] for r in ordered), default=0) + 1, dtype=np.int64)
@@ -888,16 +888,25 @@ class _Columns:
             new[: len(old)] = old
             setattr(self, name, new)
 
-    def _set_bits(self, name: str, pid: int, codes: list[int]) -> None:
+    def _set_masks(self, name: str, pids: IntArray, codes: _Codes, values: list[str]) -> None:
+        """Set the bit columns of a multi-valued field from its JSON lists. The same few
+        lists recur across thousands of passages, so each distinct one is parsed once."""
+        memo: dict[str, int] = {}
+        masks = []
+        for value in values:
+            mask = memo.get(value)
+            if mask is None:
+                mask = memo[value] = sum({1 << codes.get(v) for v in json.loads(value)})
+            masks.append(mask)
         bits = getattr(self, name)
-        words = max(codes, default=0) // 64 + 1
+        words = (len(codes.names) + 63) // 64
         if words > bits.shape[1]:
             wider = np.zeros((bits.shape[0], words), dtype=np.uint64)
             wider[:, : bits.shape[1]] = bits
             bits = wider
             setattr(self, name, bits)
-        for code in codes:
-            bits[pid, code // 64] |= np.uint64(1 << (code % 64))
+        for word in range(words):
+            bits[pids, word] = [(m >> (64 * word)) & 0xFFFFFFFFFFFFFFFF for m in masks]
 
     @staticmethod
     def _has_all(bits: npt.NDArray[np.uint64], codes: list[int]) -> npt.NDArray[np.bool_]:
