@@ -14,7 +14,7 @@ by blank lines:
   @rec number=1 addressee="..." timescale="..." contains="..."   a recommendation fact
   @pagebreak  @twocol  @endtwocol  @box Title {kind} / @endbox  @scan / @endscan   layout
   @lines                  the following lines stay separate paragraphs (an address block)
-corpus/README.md describes the documents and the sidecar format.
+docs/corpus.md describes the documents and the sidecar format.
 """
 
 from __future__ import annotations
