@@ -255,6 +255,7 @@ _PUBLISHED = re.compile(
     r"report to (?:the )?[\w' ]{2,50}?,)\s*[:\-\u2013]?\s*",
     re.IGNORECASE,
 )
+_PUBLISHED_WORDS = ("publi", "report", "final", "presented", "submitted")
 _NOT_PUBLICATION = re.compile(
     r"\b(?:inspection dates?|dates? of inspection|died|death|born|incident|commissioned|"
     r"period|from|between|until)\b",
@@ -308,6 +309,9 @@ def _publication_date(
 ) -> tuple[_FoundDate | None, Evidence | None]:
     # 1. A line that says it is the publication date.
     for line in lines:
+        lower = line.text.lower()
+        if not any(word in lower for word in _PUBLISHED_WORDS):
+            continue
         for label in _PUBLISHED.finditer(line.text):
             tail = line.text[label.end() : label.end() + 60]
             match = _DATE.match(tail) or _DATE.search(tail[:30])
