@@ -161,24 +161,33 @@ class SqliteBackend:
 
     name = "sqlite"
 
-    def __init__(self, path: Path, *, expand: Expand | None = None) -> None:
+    def __init__(
+        self, path: Path, *, expand: Expand | None = None, busy_timeout_s: float = 30.0
+    ) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.expand = expand
+        self.busy_timeout_s = busy_timeout_s
         self._write_lock = threading.Lock()
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
         self._closed = False
         self._writer = self._connect()
-        self._writer.execute("PRAGMA journal_mode=WAL")
-        with self._write():
-            self._writer.execute(
-                "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER)"
-            )
-            self._writer.execute("INSERT OR IGNORE INTO meta VALUES ('live', 1)")
-            self._writer.execute("INSERT OR IGNORE INTO meta VALUES ('next_pid', 1)")
-            self._create(self._gen(self._writer))
+        try:
+            self._writer.execute("PRAGMA journal_mode=WAL")
+            with self._write():
+                self._writer.execute(
+                    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER)"
+                )
+                self._writer.execute("INSERT OR IGNORE INTO meta VALUES ('live', 1)")
+                self._writer.execute("INSERT OR IGNORE INTO meta VALUES ('next_pid', 1)")
+                self._create(self._gen(self._writer))
+        except sqlite3.DatabaseError as exc:
+            self._writer.close()
+            raise BackendUnavailable(
+                f"{self.path.name} is not a usable search index: {exc}"
+            ) from exc
         self._columns: _Columns | None = None
         self._columns_lock = threading.Lock()
         self._similarity: tuple[tuple[int, int], analytics.RecommendationSimilarity] | None = None
@@ -192,14 +201,19 @@ class SqliteBackend:
     def _connect(self) -> sqlite3.Connection:
         try:
             conn = sqlite3.connect(
-                self.path, isolation_level=None, check_same_thread=False, timeout=30
+                self.path,
+                isolation_level=None,
+                check_same_thread=False,
+                timeout=self.busy_timeout_s,
             )
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA temp_store=MEMORY")
+            conn.execute("PRAGMA cache_size=-65536")
+            conn.execute("PRAGMA mmap_size=268435456")
         except sqlite3.Error as exc:
-            raise BackendUnavailable(f"Cannot open the search index: {exc}") from exc
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA temp_store=MEMORY")
-        conn.execute("PRAGMA cache_size=-65536")
-        conn.execute("PRAGMA mmap_size=268435456")
+            raise BackendUnavailable(
+                f"{self.path.name} cannot be opened as a search index: {exc}"
+            ) from exc
         return conn
 
     def _reader(self) -> sqlite3.Connection:
@@ -217,24 +231,34 @@ class SqliteBackend:
     def _read(self) -> Iterator[tuple[sqlite3.Connection, int]]:
         """One read transaction, so every query of a request sees the same snapshot."""
         conn = self._reader()
-        conn.execute("BEGIN")
         try:
+            conn.execute("BEGIN")
             yield conn, self._gen(conn)
+        except sqlite3.OperationalError as exc:
+            raise BackendUnavailable(f"The search index cannot be read: {exc}") from exc
         finally:
-            conn.execute("COMMIT")
+            if conn.in_transaction:
+                conn.execute("COMMIT")
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         if self._closed:
             raise BackendUnavailable("The search index is closed.")
         with self._write_lock:
-            self._writer.execute("BEGIN IMMEDIATE")
             try:
+                self._writer.execute("BEGIN IMMEDIATE")
                 yield self._writer
+                self._writer.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                self._rollback()
+                raise BackendUnavailable(f"The search index cannot be written: {exc}") from exc
             except BaseException:
-                self._writer.execute("ROLLBACK")
+                self._rollback()
                 raise
-            self._writer.execute("COMMIT")
+
+    def _rollback(self) -> None:
+        if self._writer.in_transaction:
+            self._writer.execute("ROLLBACK")
 
     @staticmethod
     def _gen(conn: sqlite3.Connection) -> int:

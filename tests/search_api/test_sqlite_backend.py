@@ -143,3 +143,27 @@ def test_writes_from_another_connection_reach_facets(tmp_path: Path) -> None:
     finally:
         reader.close()
         writer.close()
+
+
+def test_locked_index_is_backend_unavailable(tmp_path: Path) -> None:
+    path = tmp_path / FILE_NAME
+    backend = SqliteBackend(path, busy_timeout_s=0.2)
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("BEGIN EXCLUSIVE")  # another process holding the write lock
+        with pytest.raises(BackendUnavailable) as caught:
+            backend.index_documents([CASTLE])
+        assert caught.value.http_status == 503
+        other.execute("ROLLBACK")
+        assert backend.index_documents([CASTLE]) == 1  # and it recovers
+    finally:
+        other.close()
+        backend.close()
+
+
+def test_a_file_that_is_not_an_index_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / FILE_NAME
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(BackendUnavailable) as caught:
+        SqliteBackend(path)
+    assert FILE_NAME in str(caught.value)
