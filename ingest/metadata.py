@@ -582,7 +582,7 @@ _RELATIONSHIP = (
     (
         "intimate_partner_homicide",
         re.compile(
-            r"\b(?:was killed by|killed by|murdered by) (?:her|his) (?:ex-)?"
+            r"\b(?:killed|murdered)\b[^.;]{0,80}?\bby (?:her|his) (?:former |ex-)?"
             r"(?:partner|husband|wife|boyfriend|girlfriend)\b",
             re.I,
         ),
@@ -590,7 +590,7 @@ _RELATIONSHIP = (
     (
         "adult_family_homicide",
         re.compile(
-            r"\b(?:was killed by|killed by|murdered by) (?:her|his) (?:adult )?"
+            r"\b(?:killed|murdered)\b[^.;]{0,80}?\bby (?:her|his) (?:adult )?"
             r"(?:son|daughter|brother|sister|father|mother|grandson|granddaughter)\b",
             re.I,
         ),

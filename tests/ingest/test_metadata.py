@@ -333,3 +333,32 @@ def test_inspection_dates_in_a_sentence() -> None:
     )
     assert metadata["inspection_dates"] == ["2019-10-14", "2019-10-18"]
     assert metadata["area"] == "Westvale"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "relationship"),
+    [
+        (
+            "2.1 Anna was killed at her home in Northvale in March 2020 by her husband.",
+            "intimate_partner_homicide",
+        ),
+        (
+            "Margaret, aged 79, was killed in October 2015 by her son, who lived with her.",
+            "adult_family_homicide",
+        ),
+        (
+            "The review was held after a suspected victim suicide in 2022.",
+            "suspected_victim_suicide",
+        ),
+    ],
+)
+def test_dhr_relationship_from_the_account_of_the_death(sentence: str, relationship: str) -> None:
+    *_, metadata, _ = run("Domestic Homicide Review: Executive Summary", sentence)
+    assert metadata["relationship"] == relationship
+
+
+def test_no_relationship_when_none_is_stated() -> None:
+    *_, metadata, _ = run(
+        "Domestic Homicide Review: Executive Summary", "The family asked for the review."
+    )
+    assert "relationship" not in metadata
