@@ -86,28 +86,41 @@ class _PageReader:
         self.right = ctypes.c_double()
         self.bottom = ctypes.c_double()
         self.top = ctypes.c_double()
+        self.refs = tuple(ctypes.byref(v) for v in (self.left, self.right, self.bottom, self.top))
         self.font_buffer = (ctypes.c_ubyte * 128)()
+        self.page_text = ""
+        self.rect_count = 0
+        self.bold_fonts: dict[int | None, bool] = {}
+
+    def bold(self, index: int) -> bool:
+        """Whether the character's font is bold, asked once per font on the page."""
+        c = self.c
+        font = c.FPDFTextObj_GetFont(c.FPDFText_GetTextObject(self.tp, index))
+        key = ctypes.cast(font, ctypes.c_void_p).value
+        if key is None:
+            return _is_bold(self.tp, index, c, self.font_buffer)
+        known = self.bold_fonts.get(key)
+        if known is None:
+            known = self.bold_fonts[key] = _is_bold(self.tp, index, c, self.font_buffer)
+        return known
 
     def line_at(self, text: str, first: int, last: int) -> _Line:
         c = self.c
-        c.FPDFText_GetCharOrigin(self.tp, first, ctypes.byref(self.left), ctypes.byref(self.bottom))
+        left, right, bottom, top = self.refs
+        c.FPDFText_GetCharOrigin(self.tp, first, left, bottom)
         x0, y = self.left.value, self.bottom.value
-        c.FPDFText_GetCharBox(
-            self.tp,
-            last,
-            ctypes.byref(self.left),
-            ctypes.byref(self.right),
-            ctypes.byref(self.bottom),
-            ctypes.byref(self.top),
-        )
+        c.FPDFText_GetCharBox(self.tp, last, left, right, bottom, top)
         size = float(c.FPDFText_GetFontSize(self.tp, first))
-        bold = _is_bold(self.tp, first, c, self.font_buffer)
+        # weight only matters for heading-like lines: short, not ending a sentence
+        maybe_heading = len(text) <= 140 and not text.endswith(".") and text.count(" ") < 16
+        bold = maybe_heading and self.bold(first)
         return _Line(text, x0, max(self.right.value, x0), y, round(size, 1), bold)
 
 
 def _stream_lines(textpage: Any, reader: _PageReader) -> list[_Line]:
     """Lines in content order from one text call; char indices follow the returned text."""
     text = textpage.get_text_range()
+    reader.page_text = text
     lines: list[_Line] = []
     position = 0
     for raw_line in text.split("\r\n"):
@@ -122,23 +135,43 @@ def _stream_lines(textpage: Any, reader: _PageReader) -> list[_Line]:
 
 
 def _page_runs(textpage: Any, reader: _PageReader) -> list[_Line]:
-    """Text runs: pdfium's rectangles, which break at gaps between columns and cells."""
+    """Text runs: pdfium's rectangles, which break at gaps between columns and cells.
+
+    Rectangles come in character order, so each run's text is the slice of the page text
+    between its first character and the next run's; asking pdfium for the text inside each
+    rectangle instead costs a scan of the page per run.
+    """
     c = reader.c
-    runs: list[_Line] = []
-    for index in range(textpage.count_rects()):
+    boxes: list[tuple[float, float, float, float]] = []
+    firsts: list[int] = []
+    for index in range(reader.rect_count):
         left, bottom, right, top = textpage.get_rect(index)
-        text = textpage.get_text_bounded(left, bottom, right, top).strip()
-        if not text:
-            continue
-        first = c.FPDFText_GetCharIndexAtPos(
-            textpage, left + 0.5, (bottom + top) / 2, 2.0, max(1.0, (top - bottom) / 2)
+        boxes.append((left, bottom, right, top))
+        firsts.append(
+            c.FPDFText_GetCharIndexAtPos(
+                textpage, left + 0.5, (bottom + top) / 2, 2.0, max(1.0, (top - bottom) / 2)
+            )
         )
+    text = reader.page_text
+    sliceable = len(text) == textpage.count_chars() and all(
+        0 <= a < b for a, b in zip(firsts, firsts[1:] + [len(text)], strict=True)
+    )
+    runs: list[_Line] = []
+    for index, (left, bottom, right, top) in enumerate(boxes):
+        first = firsts[index]
+        if sliceable:
+            end = firsts[index + 1] if index + 1 < len(firsts) else len(text)
+            run_text = " ".join(text[first:end].split())
+        else:
+            run_text = textpage.get_text_bounded(left, bottom, right, top).strip()
+        if not run_text:
+            continue
         if first < 0:
             size, bold = top - bottom, False
         else:
             size = float(c.FPDFText_GetFontSize(textpage, first))
-            bold = _is_bold(textpage, first, c, reader.font_buffer)
-        runs.append(_Line(text, left, right, bottom, round(size, 1), bold))
+            bold = reader.bold(first)
+        runs.append(_Line(run_text, left, right, bottom, round(size, 1), bold))
     return runs
 
 
@@ -179,8 +212,8 @@ def _group_rows(runs: list[_Line]) -> list[list[_Line]]:
 
 def _find_gutter(rows: list[list[_Line]], width: float) -> float | None:
     """The x of a vertical gap that splits most lines in two, if the page has two columns."""
-    if len(rows) < 6:
-        return None
+    if len(rows) < 6 or sum(1 for row in rows if len(row) >= 2) < 3:
+        return None  # most pages: no line splits in two, so no columns
     best: tuple[int, float] | None = None
     for step in range(30, 71):
         x = width * step / 100
@@ -399,7 +432,8 @@ def _read_page(
         if sum(len(line.text.replace(" ", "")) for line in lines) < MIN_TEXT_CHARS:
             return result  # caller decides about OCR
         shapes = _page_shapes(page, pdfium_c)
-        if textpage.count_rects() <= len(lines) + 1:
+        reader.rect_count = textpage.count_rects()
+        if reader.rect_count <= len(lines) + 1:
             _mark_bullets(lines, shapes.marks)
             result.flows.append(_Flow(lines))
             return result
@@ -559,6 +593,7 @@ def _flow_blocks(
     blocks: list[Block] = []
     current: list[_Line] = []
     left = min(line.x0 for line in flow.lines)
+    heading = {id(line): _heading_like(line, body) for line in flow.lines}
 
     def flush() -> None:
         if not current:
@@ -568,7 +603,7 @@ def _flow_blocks(
         after_colon = bool(blocks) and blocks[-1].text.endswith((":", ";"))
         text = join_lines([line.text for line in current])
         if text:
-            if _heading_like(first, body) and all(_heading_like(x, body) for x in current):
+            if all(heading[id(line)] for line in current):
                 level = levels.get(first.size) if first.size > body * 1.15 else None
                 level = level or (max(levels.values(), default=0) + 1)
                 blocks.append(
@@ -595,19 +630,22 @@ def _flow_blocks(
             previous = current[-1]
             step = previous.y - line.y
             spacing = gap or previous.size * 1.2
-            both_headings = _heading_like(line, body) and _heading_like(previous, body)
-            if both_headings:
+            this_heading, previous_heading = heading[id(line)], heading[id(previous)]
+            if this_heading and previous_heading:
                 spacing = max(spacing, previous.size * 1.25)
             ended = previous.text.endswith((".", ":", ";", "?", "!", ")")) or (
                 previous.x1 < right - 4 * previous.size
             )
-            starts_item = bool(_LIST_START.match(line.text) or _NUMBERED_START.match(line.text))
             new_block = (
                 step > spacing * 1.45
                 or step < -previous.size  # jumped back up: a new run elsewhere
                 or abs(line.size - previous.size) > 0.6
-                or _heading_like(line, body) != _heading_like(previous, body)
-                or (starts_item and ended)
+                or this_heading != previous_heading
+                or (
+                    ended
+                    and (_LIST_START.match(line.text) or _NUMBERED_START.match(line.text))
+                    is not None
+                )
                 or previous.text.endswith((":", ";"))
                 or line.bullet
                 or (current[0].bullet and line.x0 < current[0].x0 - 0.5 * line.size)
