@@ -79,7 +79,7 @@ async def upload(
 def list_documents(
     backend: BackendDep,
     filters: FiltersDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> DocumentPage:
     """Indexed documents, newest first, filtered like search."""

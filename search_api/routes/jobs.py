@@ -19,7 +19,7 @@ def list_jobs(
     library: LibraryDep,
     state: JobState | None = None,
     kind: JobKind | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> JobList:
     """Recent jobs, newest activity first; `state=failed` lists failures with their reasons."""

@@ -17,7 +17,7 @@ router = APIRouter(tags=["recommendations"], responses=ERROR_RESPONSES)
 def recommendations(
     backend: BackendDep,
     filters: BaseFiltersDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     similar: Annotated[int, Query(ge=0, le=20)] = 3,
 ) -> RecommendationPage:

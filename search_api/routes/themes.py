@@ -87,7 +87,7 @@ def emerging(
     baseline_from: Annotated[int | None, Query(ge=1900, le=2200)] = None,
     baseline_to: Annotated[int | None, Query(ge=1900, le=2200)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 20,
-    min_count: Annotated[int, Query(ge=1)] = 3,
+    min_count: Annotated[int, Query(ge=1, le=1_000_000)] = 3,
 ) -> EmergingResponse:
     """Terms and themes over-represented in a recent period against a baseline. By default the
     latest year in the library against every year before it."""

@@ -129,6 +129,9 @@ def test_invalid_parameters_are_422_in_the_error_shape(
         error = response.json()["error"]
         assert error["code"] == "invalid_parameter"
         assert str(next(iter(params.values()))) not in error["message"]
+    for path in ("/api/documents", "/api/jobs", "/api/recommendations", "/api/search"):
+        huge = client.get(path, params={"offset": 69912378488317493248})
+        assert huge.status_code == 422, path
     backwards = client.get("/api/search", params={"year_from": 2024, "year_to": 2020})
     assert backwards.status_code == 400
     assert client.get("/api/themes/frequency", params={"by": "week"}).status_code == 422
