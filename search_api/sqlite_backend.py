@@ -463,7 +463,8 @@ class SqliteBackend:
                 rids, scores = rids[keep], scores[keep]
             total = len(rids)
             order = np.lexsort((cols.idx[rids], cols.doc_rank[cols.doc[rids]], scores))
-            page = rids[order[request.offset : request.offset + request.limit]]
+            window = order[request.offset : request.offset + request.limit]
+            page, page_scores = rids[window], scores[window]
             facets = cols.facets(rids, request.facet_size) if request.facets else {}
             fetched = {
                 r[0]: r[1:]
@@ -475,9 +476,8 @@ class SqliteBackend:
                     [int(x) for x in page],
                 )
             }
-        score_of = dict(zip(rids.tolist(), scores.tolist(), strict=True)) if len(page) else {}
         hits = []
-        for pid in page.tolist():
+        for pid, score in zip(page.tolist(), page_scores.tolist(), strict=True):
             r = fetched[pid]
             marks = highlight(r[10], ast)
             hits.append(
@@ -497,7 +497,7 @@ class SqliteBackend:
                     match_offsets=marks.offsets,
                     themes=json.loads(r[11]),
                     agencies=json.loads(r[12]),
-                    score=round(-float(score_of[pid]), 6),
+                    score=round(-score, 6),
                 )
             )
         return SearchResponse(total=total, hits=hits, facets=facets)
