@@ -232,6 +232,13 @@ _ONLY_DATE = re.compile(
     r"November|December)\s+(?:19|20)\d\d$",
     re.IGNORECASE,
 )
+_DIRECTIVE = re.compile(
+    r"^(?:review|ensure|develop|provide|consider|establish|agree|share|promote|update|"
+    r"introduce|commission|train|audit|record|publish|relaunch|require|include|seek|raise|"
+    r"strengthen|improve|embed|extend|monitor|reduce|make|set up|create|remind|ask)\b"
+    r"|\b(?:should|must|will|shall)\b",
+    re.IGNORECASE,
+)
 _SETEXT = re.compile(r"\s+(?:={3,}|-{3,})$")
 _DOCUMENT_WORDS = re.compile(
     r"\b(?:review|report|inspection|brief|briefing|audit|letter)\b", re.IGNORECASE
@@ -322,6 +329,8 @@ def _guess_heading(
             return None
         if block.kind == "list_item" and (len(rest.split()) > 6 or in_list):
             return None
+        if _DIRECTIVE.search(rest):
+            return None  # "3. Review the neglect strategy" is a numbered action, not a heading
         return _HeadingGuess(numbered.group(1).count(".") + 1)
     if block.kind == "list_item":
         return None

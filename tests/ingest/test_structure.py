@@ -411,3 +411,16 @@ def test_styled_title_page_facts_become_plain_passages() -> None:
         )
     )
     assert [(p.text, p.kind) for p in passages] == [("Published: 4 September 2018", "paragraph")]
+
+
+def test_short_numbered_actions_are_not_headings() -> None:
+    sections, passages = build(
+        raw(
+            para("5. Recommendations", 4),
+            para("5.1 Review the neglect strategy", 4),
+            para("5.2 The Board should publish its audit", 4),
+            para("6. Appendix: glossary", 5),
+        )
+    )
+    assert [s.heading for s in sections] == ["5. Recommendations", "6. Appendix: glossary"]
+    assert [p.paragraph for p in passages] == ["5.1", "5.2"]
