@@ -235,7 +235,8 @@ _ONLY_DATE = re.compile(
 _DIRECTIVE = re.compile(
     r"^(?:review|ensure|develop|provide|consider|establish|agree|share|promote|update|"
     r"introduce|commission|train|audit|record|publish|relaunch|require|include|seek|raise|"
-    r"strengthen|improve|embed|extend|monitor|reduce|make|set up|create|remind|ask)\b"
+    r"strengthen|improve|embed|extend|monitor|reduce|make|set up|create|remind|ask)"
+    r"\s+(?:the|a|an|all|its|their|every|each|how|whether|that|and)\b"
     r"|\b(?:should|must|will|shall)\b",
     re.IGNORECASE,
 )

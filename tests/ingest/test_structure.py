@@ -424,3 +424,9 @@ def test_short_numbered_actions_are_not_headings() -> None:
     )
     assert [s.heading for s in sections] == ["5. Recommendations", "6. Appendix: glossary"]
     assert [p.paragraph for p in passages] == ["5.1", "5.2"]
+
+
+@pytest.mark.parametrize("heading", ["2. Review process", "4. Record keeping", "3. Training"])
+def test_headings_that_start_like_a_verb_are_still_headings(heading: str) -> None:
+    sections, _ = build(raw(para(heading, 2), para("The panel met in May and agreed its plan.", 2)))
+    assert [s.heading for s in sections] == [heading]
