@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import html
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from search_api.highlight import FRAGMENT_CHARS, MAX_FRAGMENTS, highlight, match_offsets
 from search_api.query import parse_query
 
@@ -66,3 +71,18 @@ def test_no_query_or_no_match_shows_the_start() -> None:
     assert result.fragments[0].endswith("…")
     assert len(result.fragments[0]) <= FRAGMENT_CHARS + 30
     assert highlight("Short text.", parse_query("absent")).fragments == ["Short text."]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.text(alphabet=st.sampled_from(list("ab <>&\"'/script= neglect\n")), max_size=400),
+    st.sampled_from(["neglect", "script", "ab*", '"a b"', "b -a", "scr*"]),
+)
+def test_only_our_marks_are_markup(text: str, query: str) -> None:
+    result = highlight(text, parse_query(query))
+    for fragment in result.fragments:
+        bare = fragment.replace("<mark>", "").replace("</mark>", "")
+        assert "<" not in bare and ">" not in bare
+        assert html.unescape(bare).replace("…", "") in text.replace("…", "") or bare == ""
+    for start, end in result.offsets:
+        assert 0 <= start < end <= len(text)
