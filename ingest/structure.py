@@ -10,7 +10,7 @@ and a DOCX with heading styles end up alike.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 
 from reviewlens.model import Block, BlockKind, Passage, RawDocument, Section, SectionKind
@@ -401,7 +401,6 @@ class _Piece:
     ocr: bool
     heading: _HeadingGuess | None = None
     font_size: float | None = None
-    pages: list[int] = field(default_factory=list)
 
 
 def _continues(prev: _Piece, block: Block) -> bool:
