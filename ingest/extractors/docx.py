@@ -142,6 +142,20 @@ def _heading_level(paragraph: Any) -> int | None:
     return None
 
 
+_RUN_TEXT = (
+    ".//w:r[not(ancestor::w:txbxContent)]/*[self::w:t or self::w:tab or self::w:br or self::w:cr]"
+)
+
+
+def _paragraph_text(element: Any) -> str:
+    """Text of the runs, including tracked insertions and links; deletions and text boxes
+    (which Word draws elsewhere) are left out."""
+    parts = []
+    for node in element.xpath(_RUN_TEXT):
+        parts.append(node.text or "" if node.tag == f"{_W}t" else " ")
+    return " ".join("".join(parts).split())
+
+
 class _DocxReader:
     def __init__(self, document: Any) -> None:
         self.document = document
@@ -156,7 +170,7 @@ class _DocxReader:
         style_name = (style.name or "") if style is not None else ""
         if _TOC_STYLE.match(style_name):
             return
-        text = " ".join(paragraph.text.split())
+        text = _paragraph_text(element)
         numbering = _numbering_of(paragraph)
         label = self.numbering.label(*numbering) if numbering else None
         if not text:
@@ -175,10 +189,7 @@ class _DocxReader:
         for row in element.findall(f"{_W}tr"):
             cells: list[str] = []
             for cell in row.findall(f"{_W}tc"):
-                texts = [
-                    "".join(node.text or "" for node in p.iter(f"{_W}t"))
-                    for p in cell.iter(f"{_W}p")
-                ]
+                texts = [_paragraph_text(p) for p in cell.iter(f"{_W}p")]
                 cells.append(" ".join(" ".join(texts).split()))
             if any(cells):
                 self.blocks.append(Block(text=" | ".join(cells), kind="table_row"))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from typing import Any
 
 import docx
 import pikepdf
@@ -337,3 +338,34 @@ def ruled_table_pdf() -> bytes:
                 pdf.text(xs[column] + 2, ys[row] + 5 + offset * 4.5, text)
     pdf.text(20, 80, "The board will review these actions in six months.")
     return bytes(pdf.output())
+
+
+def _run(tag: str, text: str) -> Any:
+    from docx.oxml import OxmlElement
+
+    run = OxmlElement("w:r")
+    node = OxmlElement(tag)
+    node.text = text
+    run.append(node)
+    return run
+
+
+def docx_with_revisions() -> bytes:
+    """A link, a tracked insertion and a tracked deletion inside one paragraph."""
+    from docx.oxml import OxmlElement
+
+    document = docx.Document()
+    paragraph = document.add_paragraph("The procedure is on the ")
+    link = OxmlElement("w:hyperlink")
+    link.append(_run("w:t", "partnership website"))
+    paragraph._p.append(link)
+    deleted = OxmlElement("w:del")
+    deleted.append(_run("w:delText", " (withdrawn draft)"))
+    paragraph._p.append(deleted)
+    inserted = OxmlElement("w:ins")
+    inserted.append(_run("w:t", " and in the staff handbook"))
+    paragraph._p.append(inserted)
+    paragraph.add_run(".")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()

@@ -14,6 +14,7 @@ from fixtures_bad import (
     SCANNED_TEXT,
     TABLE_ROWS,
     docx_bytes,
+    docx_with_revisions,
     drawn_bullets_pdf,
     hyphenated_pdf,
     ruled_table_pdf,
@@ -132,6 +133,11 @@ def test_docx_body_order_headings_lists_tables_and_no_header_footer() -> None:
     assert raw.blocks[6].text == " | ".join(TABLE_ROWS[0])
     joined = " ".join(texts(raw))
     assert "header text" not in joined and "Footer text" not in joined
+
+
+def test_docx_links_and_tracked_changes_read_as_accepted() -> None:
+    raw = extract_raw(docx_with_revisions(), "revised.docx", Settings())
+    assert texts(raw) == ["The procedure is on the partnership website and in the staff handbook."]
 
 
 def test_html_main_content_only() -> None:
