@@ -181,7 +181,6 @@ class SqliteBackend:
                     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER)"
                 )
                 self._writer.execute("INSERT OR IGNORE INTO meta VALUES ('live', 1)")
-                self._writer.execute("INSERT OR IGNORE INTO meta VALUES ('next_pid', 1)")
                 self._create(self._gen(self._writer))
         except sqlite3.DatabaseError as exc:
             self._writer.close()
@@ -273,10 +272,13 @@ class SqliteBackend:
         for statement in _SCHEMA.format(g=gen).split(";"):
             if statement.strip():
                 self._writer.execute(statement)
+        # each generation numbers its passages from 1 and never reuses a number
+        self._writer.execute("INSERT OR IGNORE INTO meta VALUES (?, 1)", (f"next_pid_{gen}",))
 
     def _drop(self, gen: int) -> None:
         for table in _TABLES:
             self._writer.execute(f"DROP TABLE IF EXISTS {table}_{gen}")
+        self._writer.execute("DELETE FROM meta WHERE key = ?", (f"next_pid_{gen}",))
 
     # --- writes --------------------------------------------------------------------------
 
@@ -767,8 +769,9 @@ class _Prepared:
         )
         doc = cur.lastrowid
         # passage rowids are never reused, so facet columns only ever append
-        start = int(conn.execute("SELECT value FROM meta WHERE key = 'next_pid'").fetchone()[0])
-        conn.execute("UPDATE meta SET value = ? WHERE key = 'next_pid'", (start + len(d.passages),))
+        key = f"next_pid_{g}"
+        start = int(conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()[0])
+        conn.execute("UPDATE meta SET value = ? WHERE key = ?", (start + len(d.passages), key))
         prows, frows, trows, arows = [], [], [], []
         for n, p in enumerate(d.passages):
             pid = start + n
