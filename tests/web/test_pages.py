@@ -275,11 +275,16 @@ def test_dashboard_charts_match_the_frequency_api(server: Server, page: Any) -> 
     rows = list(csv.reader(io.StringIO(Path(csv_info.value.path()).read_text("utf-8-sig"))))
     assert [r[0] for r in rows[1:]] == [labels[t] for t in chosen]
 
-    # a bar opens the search for that theme and year, which finds passages
+    # a bar opens the search for that theme and year, which finds passages; the table under
+    # the chart has the same link for keyboard users
     row = next(r for r in expected if r["documents"])
-    page.locator(
+    bar = page.locator(
         f"#chart-time rect.bar[data-series='{row['theme']}'][data-key='{row['key']}']"
-    ).click()
+    )
+    line = table.locator("tbody tr", has=page.locator("th", has_text=labels[row["theme"]]))
+    cell_link = line.locator("td").nth(header.index(row["key"])).locator("a")
+    assert cell_link.get_attribute("href") == bar.get_attribute("data-href")
+    bar.click()
     page.wait_for_url(re.compile(rf"/search\?theme={row['theme']}&year_from={row['key']}"))
     hits = server.api(
         "/api/search", theme=row["theme"], year_from=row["key"], year_to=row["key"], limit=0
@@ -336,8 +341,23 @@ def test_upload_shows_progress_duplicates_failures_and_becomes_searchable(
     expect(rows).to_have_count(2)
     expect(rows.first.locator(".duplicate")).to_contain_text("Already in the library")
 
+    # dropping a file on the drop zone uploads it like the file input does
+    page.evaluate(
+        """() => {
+            const data = new DataTransfer();
+            const text = 'Dropped note\\n\\n1. The Quillbrook family home was cold and the ' +
+                'children missed school.\\n\\n2. Nobody asked the father about his role.\\n';
+            data.items.add(new File([text],
+                                    'dropped-note.txt', {type: 'text/plain'}));
+            document.getElementById('drop-zone').dispatchEvent(
+                new DragEvent('drop', {dataTransfer: data, bubbles: true, cancelable: true}));
+        }"""
+    )
+    dropped = page.locator("tr.upload-row", has_text="dropped-note.txt")
+    expect(dropped).to_have_attribute("data-state", "done", timeout=180_000)
+
     page.goto(f"{server.url}/search?q=Quillbrook")
-    expect(page.locator(".doc-hit")).to_have_count(1)
+    expect(page.locator(".doc-hit")).to_have_count(2)
     expect(page.locator("#results mark").first).to_have_text("Quillbrook")
 
 
@@ -374,7 +394,7 @@ control by the partner.
 def test_document_text_with_markup_stays_text(
     server: Server, page: Any, problems: PageProblems
 ) -> None:
-    item = upload_via_api(server, "<b>quoted-markup</b>.txt", XSS_TEXT.encode())
+    item = upload_via_api(server, "quoted <i onmouseover=alert(1)>markup.txt", XSS_TEXT.encode())
     job = wait_for_job(server, item["id"])
     assert job["state"] == "done", job
     doc_id = item["document_id"]
@@ -384,8 +404,8 @@ def test_document_text_with_markup_stays_text(
     page.goto(f"{server.url}/documents/{doc_id}")
     expect(page.locator("#passages")).to_contain_text("<script>alert('x')</script>")
     expect(page.locator("#passages")).to_contain_text("<img src=x onerror=\"alert('y')\">")
-    expect(page.locator("#doc-meta")).to_contain_text("<b>quoted-markup</b>.txt")
-    assert page.locator("#main script, #main img, #main b").count() == 0
+    expect(page.locator("#doc-meta")).to_contain_text("quoted <i onmouseover=alert(1)>markup.txt")
+    assert page.locator("#main script, #main img, #main i").count() == 0
     page.wait_for_timeout(500)
     assert problems.dialogs == []
     screenshot(page, "document-with-markup")
@@ -487,7 +507,8 @@ def test_admin_reindexes_with_progress_and_deletes(keyed_server: Server, page: A
 
     row = page.locator("#doc-rows tr").last
     title = row.locator("th").inner_text()
-    button = row.get_by_role("button", name=re.compile("^Delete"))
+    button = row.locator("button")
+    expect(button).to_have_text(re.compile("^Delete"))
     button.click()
     expect(button).to_contain_text("Confirm")
     button.click()

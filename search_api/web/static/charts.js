@@ -6,7 +6,7 @@ import { el, saveBlob } from "./common.js";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 // colour-blind-safe (Okabe and Ito), darkened where needed for contrast on white
-export const PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#8a6d00", "#56B4E9", "#000000", "#7f3c8d"];
+export const PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#8a6d00", "#555555", "#000000", "#7f3c8d"];
 const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif";
 const INK = "#1b1b1b";
 const GRID = "#d0d0d0";
@@ -41,23 +41,19 @@ function truncate(text, chars) {
   return text.length > chars ? `${text.slice(0, chars - 1)}…` : text;
 }
 
-function activate(node, handler) {
-  node.setAttribute("tabindex", "0");
-  node.setAttribute("role", "link");
-  node.setAttribute("cursor", "pointer");
-  node.addEventListener("click", handler);
-  node.addEventListener("keydown", (event) => {
-    if (event.key === "Enter" || event.key === " ") {
-      event.preventDefault();
-      handler();
-    }
+/** Bars and cells open their search on click. Keyboard and screen reader users get the same
+ * links in the table under each chart, so the drawing itself stays out of the tab order. */
+function linkTo(node, href) {
+  node.setAttribute("data-href", href);
+  node.addEventListener("click", () => {
+    window.location.href = href;
   });
 }
 
 /**
  * Grouped bars: one group per category, one bar per series.
  * spec: {title, categories: [{key, label}], series: [{id, label}], value(seriesId, key),
- *        yLabel, onSelect(seriesId, key)}
+ *        yLabel, hrefOf(seriesId, key)}
  */
 export function barChart(spec) {
   const { categories, series } = spec;
@@ -129,7 +125,7 @@ export function barChart(spec) {
         },
         svg("title", {}, `${s.label}, ${cat.label}: ${value}`),
       );
-      if (spec.onSelect) activate(bar, () => spec.onSelect(s.id, cat.key));
+      if (spec.hrefOf) linkTo(bar, spec.hrefOf(s.id, cat.key));
       root.append(bar);
     });
     const lx = margin.left + ci * step + step / 2;
@@ -166,7 +162,7 @@ function shade(ratio) {
 
 /**
  * Heat map of a symmetric measure over themes.
- * spec: {title, items: [{id, label}], value(a, b), onSelect(a, b)}
+ * spec: {title, items: [{id, label}], value(a, b), hrefOf(a, b)}
  */
 export function heatMap(spec) {
   const { items } = spec;
@@ -212,7 +208,7 @@ export function heatMap(spec) {
         svg("rect", { x, y: yy, width: cell - 2, height: cell - 2, fill, stroke: GRID }),
         svg("text", { x: x + (cell - 2) / 2, y: yy + cell / 2 + 3, "text-anchor": "middle", fill: ink }, value),
       );
-      if (value && spec.onSelect) activate(group, () => spec.onSelect(a.id, b.id));
+      if (value && spec.hrefOf) linkTo(group, spec.hrefOf(a.id, b.id));
       root.append(group);
     });
   });
@@ -222,10 +218,7 @@ export function heatMap(spec) {
 function serialise(svgNode) {
   const copy = svgNode.cloneNode(true);
   copy.removeAttribute("class");
-  for (const node of copy.querySelectorAll("[tabindex]")) {
-    node.removeAttribute("tabindex");
-    node.removeAttribute("role");
-  }
+  for (const node of copy.querySelectorAll("[data-href]")) node.removeAttribute("data-href");
   return `<?xml version="1.0" encoding="UTF-8"?>\n${new XMLSerializer().serializeToString(copy)}`;
 }
 
@@ -270,8 +263,13 @@ export function downloadCsv(header, rows, name) {
   saveBlob(new Blob([`\ufeff${lines.join("\r\n")}\r\n`], { type: "text/csv" }), `${name}.csv`);
 }
 
-/** A table of the chart's numbers: rows by series, a column per category. */
-export function dataTable(caption, header, rows) {
+/** A table of the chart's numbers: rows by series, a column per category. A non-zero number
+ * links to its search when `cellHref(rowIndex, columnIndex)` gives one. */
+export function dataTable(caption, header, rows, cellHref) {
+  const cell = (v, ri, ci) => {
+    const href = cellHref && v ? cellHref(ri, ci) : null;
+    return el("td", { class: "num" }, href ? el("a", { href, "aria-label": `${v}: ${rows[ri][0]}, ${header[ci + 1]}` }, String(v)) : v);
+  };
   return el(
     "table",
     { class: "data-table" },
@@ -280,15 +278,15 @@ export function dataTable(caption, header, rows) {
     el(
       "tbody",
       {},
-      rows.map((row) =>
-        el("tr", {}, row.map((v, i) => (i === 0 ? el("th", { scope: "row" }, v) : el("td", { class: "num" }, v)))),
+      rows.map((row, ri) =>
+        el("tr", {}, el("th", { scope: "row" }, row[0]), row.slice(1).map((v, ci) => cell(v, ri, ci))),
       ),
     ),
   );
 }
 
 /** The chart, its download buttons and its table, put into `container`. */
-export function mountChart(container, { svgNode, name, title, header, rows, tableOpen }) {
+export function mountChart(container, { svgNode, name, title, header, rows, tableOpen, cellHref }) {
   container.replaceChildren();
   const tools = el(
     "div",
@@ -299,7 +297,8 @@ export function mountChart(container, { svgNode, name, title, header, rows, tabl
   );
   // shrink to fit a narrow panel, never stretch past the drawn size
   svgNode.style.maxWidth = `${svgNode.getAttribute("width")}px`;
+  svgNode.setAttribute("aria-label", `${title}: chart; the same numbers are in the table below`);
   const scroller = el("div", { class: "chart-scroll" }, svgNode);
-  const table = el("details", { class: "chart-table", open: tableOpen ? true : null }, el("summary", {}, "Show the numbers as a table"), el("div", { class: "table-scroll" }, dataTable(title, header, rows)));
+  const table = el("details", { class: "chart-table", open: tableOpen ? true : null }, el("summary", {}, "Show the numbers as a table"), el("div", { class: "table-scroll" }, dataTable(title, header, rows, cellHref)));
   container.append(tools, scroller, table);
 }

@@ -92,7 +92,7 @@ function seriesOf(state, label) {
   return state.themes.map((id) => ({ id, label: label(id) }));
 }
 
-function frequencyChart(container, { rows, keys, keyLabel, state, label, name, title, caption, onSelect, tableOpen }) {
+function frequencyChart(container, { rows, keys, keyLabel, state, label, name, title, caption, hrefOf, tableOpen }) {
   const value = lookup(rows, state.count);
   const series = seriesOf(state, label);
   const categories = keys.map((k) => ({ key: k, label: keyLabel(k) }));
@@ -101,10 +101,11 @@ function frequencyChart(container, { rows, keys, keyLabel, state, label, name, t
     return;
   }
   const countWord = state.count === "documents" ? "Documents" : "Passages";
-  const svgNode = barChart({ title: `${title} (${countWord.toLowerCase()})`, categories, series, value, yLabel: countWord, onSelect });
+  const svgNode = barChart({ title: `${title} (${countWord.toLowerCase()})`, categories, series, value, yLabel: countWord, hrefOf });
   const header = [caption, ...categories.map((c) => c.label)];
   const tableRows = series.map((s) => [s.label, ...categories.map((c) => value(s.id, c.key))]);
-  mountChart(container, { svgNode, name, title, header, rows: tableRows, tableOpen });
+  const cellHref = (ri, ci) => hrefOf(series[ri].id, categories[ci].key);
+  mountChart(container, { svgNode, name, title, header, rows: tableRows, tableOpen, cellHref });
 }
 
 async function drawTime(state, label) {
@@ -113,10 +114,8 @@ async function drawTime(state, label) {
   frequencyChart(document.getElementById("chart-time"), {
     rows: data.rows, keys, keyLabel: (k) => k, state, label, caption: "Theme",
     name: `themes-by-${state.by}`, title: `Themes by ${state.by}`, tableOpen: true,
-    onSelect: (theme, key) => {
-      const year = key.slice(0, 4);
-      window.location.href = searchUrl({ theme, year_from: year, year_to: year });
-    },
+    // search has years, not quarters: a quarter opens its whole year
+    hrefOf: (theme, key) => searchUrl({ theme, year_from: key.slice(0, 4), year_to: key.slice(0, 4) }),
   });
 }
 
@@ -126,7 +125,7 @@ async function drawType(state, label) {
   frequencyChart(document.getElementById("chart-type"), {
     rows: data.rows, keys, keyLabel: (k) => DOC_TYPES_SHORT[k] || k, state, label, caption: "Theme",
     name: "themes-by-document-type", title: "Themes by document type",
-    onSelect: (theme, key) => { window.location.href = searchUrl({ theme, doc_type: key, year_from: state.year_from, year_to: state.year_to }); },
+    hrefOf: (theme, key) => searchUrl({ theme, doc_type: key, year_from: state.year_from, year_to: state.year_to }),
   });
 }
 
@@ -137,7 +136,7 @@ async function drawSource(state, label) {
     rows: data.rows, keys, keyLabel: (k) => k, state, label, caption: "Theme",
     name: "themes-by-source", title: "Themes by source",
     // search has no source filter: the theme and years narrow it, the source is in each hit
-    onSelect: (theme) => { window.location.href = searchUrl({ theme, year_from: state.year_from, year_to: state.year_to }); },
+    hrefOf: (theme) => searchUrl({ theme, year_from: state.year_from, year_to: state.year_to }),
   });
 }
 
@@ -161,11 +160,12 @@ async function drawCooccurrence(state, label) {
   const countWord = state.count === "documents" ? "documents" : "passages";
   const svgNode = heatMap({
     title: `Themes on the same passage (${countWord})`, items, value,
-    onSelect: (a, b) => { window.location.href = searchUrl({ theme: [a, b], year_from: state.year_from, year_to: state.year_to }); },
+    hrefOf: (a, b) => searchUrl({ theme: [a, b], year_from: state.year_from, year_to: state.year_to }),
   });
   const header = ["Theme", ...items.map((i) => i.label)];
   const rows = items.map((a) => [a.label, ...items.map((b) => (a.id === b.id ? "" : value(a.id, b.id)))]);
-  mountChart(container, { svgNode, name: "theme-cooccurrence", title: "Themes that occur together", header, rows });
+  const cellHref = (ri, ci) => (ri === ci ? null : searchUrl({ theme: [items[ri].id, items[ci].id], year_from: state.year_from, year_to: state.year_to }));
+  mountChart(container, { svgNode, name: "theme-cooccurrence", title: "Themes that occur together", header, rows, cellHref });
 }
 
 async function drawEmerging(state, label) {
@@ -241,4 +241,6 @@ form.addEventListener("submit", (event) => {
 });
 window.addEventListener("popstate", () => run(stateFromUrl()));
 
-session.then(() => run(stateFromUrl()));
+session.then(({ role, keysRequired }) => {
+  if (role || !keysRequired) run(stateFromUrl());
+});

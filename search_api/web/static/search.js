@@ -271,4 +271,7 @@ document.getElementById("copy-link").addEventListener("click", async () => {
 window.addEventListener("popstate", () => run(stateFromUrl()));
 document.getElementById("results-title").setAttribute("tabindex", "-1");
 
-session.then(() => run(current));
+session.then(({ role, keysRequired }) => {
+  // signed out on a server that needs keys: the sign-in box is showing, nothing to fetch yet
+  if (role || !keysRequired) run(current);
+});

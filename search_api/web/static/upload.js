@@ -41,7 +41,7 @@ function setState(r, state, { message, documentId, duplicate } = {}) {
   r.tr.dataset.state = state;
   const step = STEPS.indexOf(state);
   if (state === "failed") r.bar.removeAttribute("value");
-  else r.bar.value = step >= 0 ? step + (state === "done" ? 0 : 0.5) : 0;
+  else r.bar.value = state === "done" ? STEPS.length : Math.max(0, step) + 0.5;
   if (state === "failed") r.bar.hidden = true;
   r.stateText.textContent = STATE_TEXT[state] || state;
   r.details.replaceChildren();
