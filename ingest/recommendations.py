@@ -29,6 +29,7 @@ _FIELD = re.compile(
     r"target date|deadline|completion date|timeframe)\s*:\s*(?P<value>.+)$",
     re.IGNORECASE,
 )
+_TIMESCALE_FIELDS = ("time", "by when", "target", "deadline", "completion")
 _INLINE_ADDRESSEE = re.compile(
     r"\b(?:addressed to|lead agency|lead agencies|lead|owner|to|for|agency|responsible)\s*:\s*"
     r"(?P<value>[^.;|\n]{2,80})",
@@ -197,17 +198,26 @@ def _collect(passages: list[Passage], kinds: set[str]) -> list[_Draft]:
     columns: _Columns | None = None
     section: str | None = None
 
+    pending: dict[str, str] = {}
+
+    def start(draft: _Draft) -> _Draft:
+        for slot, value in pending.items():
+            setattr(draft, slot, value)
+        pending.clear()
+        drafts.append(draft)
+        return draft
+
     for passage in passages:
         in_section = passage.section_kind in kinds
         if passage.section != section:
             section = passage.section
             columns = None
             current = None
+            pending.clear()
         label = recommendation_label(passage.text) if passage.kind != "table_row" else None
         if label is not None:
             rest = _LABEL_REST.sub("", passage.text)
-            current = _Draft(label, [rest], passage, numbered=True)
-            drafts.append(current)
+            current = start(_Draft(label, [rest], passage, numbered=True))
             continue
         if not in_section:
             current = None
@@ -224,13 +234,14 @@ def _collect(passages: list[Passage], kinds: set[str]) -> list[_Draft]:
             current = None
             continue
         field_match = _FIELD.match(passage.text)
-        if field_match and current is not None:
+        if field_match:
             name = field_match.group("name").lower()
             value = _clean_cell(field_match.group("value"))
-            if name.startswith(("time", "by when", "target", "deadline", "completion")):
-                current.timescale = value
+            slot = "timescale" if name.startswith(_TIMESCALE_FIELDS) else "addressee"
+            if current is not None and getattr(current, slot) is None:
+                setattr(current, slot, value)  # "Timescale: ..." under its recommendation
             else:
-                current.addressee = value
+                pending[slot] = value  # "To: ..." above the recommendation it heads
             continue
         if passage.paragraph is not None and not _INTRO.search(passage.text):
             sub_item = passage.paragraph.startswith("(") and current is not None
@@ -238,8 +249,7 @@ def _collect(passages: list[Passage], kinds: set[str]) -> list[_Draft]:
                 current.parts.append(f"{passage.paragraph} {passage.text}")
                 continue
             for number, text in split_inline(_number(passage.paragraph) or "", passage.text):
-                current = _Draft(number or None, [text], passage, numbered=True)
-                drafts.append(current)
+                current = start(_Draft(number or None, [text], passage, numbered=True))
             continue
         if _INTRO.search(passage.text) or passage.text.rstrip().endswith(":"):
             continue
@@ -249,8 +259,7 @@ def _collect(passages: list[Passage], kinds: set[str]) -> list[_Draft]:
         if passage.kind == "list_item" or re.search(
             rf"\b{_MODAL}\b|\brecommend", passage.text[:200]
         ):
-            current = _Draft(None, [passage.text], passage, numbered=False)
-            drafts.append(current)
+            current = start(_Draft(None, [passage.text], passage, numbered=False))
     return drafts
 
 

@@ -224,7 +224,9 @@ _META_LINE = re.compile(
     r"^(?:published|report published|date of publication|publication date|date published|"
     r"inspection dates?|review dates?|dates? of inspection|lead inspector|"
     r"(?:independent )?(?:lead )?(?:reviewer|author)|date|version|status|classification)"
-    r"(?:\s*:|\s+\d)",
+    r"(?:\s*:|\s+\d)"
+    r"|^(?:to|for|addressed to|lead(?: agency| agencies)?|owner|agency|responsible|timescales?|"
+    r"by when|target date|deadline)\s*:",
     re.IGNORECASE,
 )
 _ONLY_DATE = re.compile(

@@ -257,3 +257,18 @@ def test_jtai_areas_for_improvement_are_findings_not_recommendations() -> None:
     doc = structure_document(b"review", "review.pdf", raw)
     assert [r.number for r in doc.recommendations] == ["7"]
     assert doc.passages[doc.recommendations[0].passage_index or 0].is_recommendation
+
+
+def test_addressee_line_above_its_recommendation() -> None:
+    found = recs(
+        ("Recommendations", 6, "heading"),
+        ("To: Westvale Police", 6),
+        ("Recommendation 1: Record the voice of the child at every incident.", 6),
+        ("Timescale: within six months", 6),
+        ("To: Westvale Integrated Care Board", 6),
+        ("Recommendation 2: Add a safeguarding prompt to the GP template.", 6),
+    )
+    assert [(r.number, r.addressee, r.timescale) for r in found] == [
+        ("1", "Westvale Police", "within six months"),
+        ("2", "Westvale Integrated Care Board", None),
+    ]
