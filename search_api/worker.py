@@ -96,6 +96,7 @@ class Worker:
             return
         self.recover()
         self._stop.clear()
+        threading.Thread(target=self._warm_pool, name="reviewlens-warm-up", daemon=True).start()
         for n in range(self.threads):
             thread = threading.Thread(target=self._loop, name=f"reviewlens-worker-{n}", daemon=True)
             thread.start()
@@ -207,14 +208,18 @@ class Worker:
             self._stop.wait(BACKEND_RETRY_S)
         except ReviewLensError as exc:
             self._fail(job, exc.code, exc.message, timings)
-        except BrokenProcessPool:
-            self._reset_pool()
-            self._fail(
-                job, "tagging_failed", "Tagging stopped unexpectedly (out of memory?).", timings
-            )
         except Exception as exc:
-            log.error("job=%s failed internally: %s", job.id, type(exc).__name__)
-            self._fail(job, "internal_error", "The file could not be processed.", timings)
+            if self._stop.is_set():
+                # the app is stopping under this job (its pool was shut): queue it for next time
+                jobs.requeue(job.id, self.owner)
+            elif isinstance(exc, BrokenProcessPool):
+                self._reset_pool()
+                self._fail(
+                    job, "tagging_failed", "Tagging stopped unexpectedly (out of memory?).", timings
+                )
+            else:
+                log.error("job=%s failed internally: %s", job.id, type(exc).__name__)
+                self._fail(job, "internal_error", "The file could not be processed.", timings)
         finally:
             if job.parent_id:
                 try:
@@ -256,7 +261,12 @@ class Worker:
             from nlp.tagger import tag_document
 
             return tag_document(doc, taxonomy)
+        return self._tag_pool(taxonomy).submit(_tag_in_pool, doc).result()
+
+    def _tag_pool(self, taxonomy: Taxonomy) -> ProcessPoolExecutor:
         with self._pool_lock:
+            if self._stop.is_set():
+                raise RuntimeError("the worker is stopping")
             if self._pool is not None and taxonomy.version != self._pool_taxonomy:
                 # the taxonomy was edited: tag with the new one from now on
                 self._pool.shutdown(wait=False)
@@ -269,8 +279,19 @@ class Worker:
                     initargs=(taxonomy,),
                 )
                 self._pool_taxonomy = taxonomy.version
-            pool = self._pool
-        return pool.submit(_tag_in_pool, doc).result()
+            return self._pool
+
+    def _warm_pool(self) -> None:
+        """Start the tagging processes now, so the first upload does not wait for spaCy."""
+        taxonomy = self.library.taxonomy
+        if taxonomy is None or self.tag_processes <= 0:
+            return
+        try:
+            pool = self._tag_pool(taxonomy)
+            for _ in range(self.tag_processes):
+                pool.submit(int)
+        except RuntimeError:  # stopped meanwhile
+            pass
 
     def _reset_pool(self) -> None:
         with self._pool_lock:

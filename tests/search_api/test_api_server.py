@@ -30,8 +30,9 @@ def _free_port() -> int:
 
 
 class Server:
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, workers: int = 1) -> None:
         self.data_dir = data_dir
+        self.workers = workers
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
@@ -40,7 +41,7 @@ class Server:
         env = {
             **os.environ,
             "REVIEWLENS_MAX_UPLOAD_BYTES": str(LIMIT),
-            "REVIEWLENS_WORKERS": "1",
+            "REVIEWLENS_WORKERS": str(self.workers),
             "REVIEWLENS_API_KEYS": "",
         }
         self.process = subprocess.Popen(
@@ -159,7 +160,8 @@ def test_streamed_oversize_is_refused_while_streaming(server: Server) -> None:
 
 
 def test_kill_mid_batch_then_restart_finishes_everything(tmp_path: Path) -> None:
-    server = Server(tmp_path / "data")
+    # two workers: tagging runs in the process pool, which dies with the server
+    server = Server(tmp_path / "data", workers=2)
     server.start()
     try:
         files = [
