@@ -149,6 +149,10 @@ CREATE INDEX IF NOT EXISTS pagency_{g}_doc ON pagency_{g}(doc);
 CREATE TABLE IF NOT EXISTS dtheme_{g} (
     doc INTEGER NOT NULL, theme TEXT NOT NULL, passages INTEGER, doc_id TEXT, doc_type TEXT,
     year INTEGER, quarter TEXT, source TEXT, PRIMARY KEY (doc, theme)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS dtheme_{g}_year ON dtheme_{g}(theme, year, passages);
+CREATE INDEX IF NOT EXISTS dtheme_{g}_quarter ON dtheme_{g}(theme, quarter, passages);
+CREATE INDEX IF NOT EXISTS dtheme_{g}_doc_type ON dtheme_{g}(theme, doc_type, passages);
+CREATE INDEX IF NOT EXISTS dtheme_{g}_source ON dtheme_{g}(theme, source, passages);
 CREATE TABLE IF NOT EXISTS rec_{g} (
     doc INTEGER NOT NULL, doc_id TEXT, idx INTEGER, number TEXT, text TEXT, addressee TEXT,
     lemmas TEXT, PRIMARY KEY (doc, idx)) WITHOUT ROWID;
