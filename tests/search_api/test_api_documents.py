@@ -217,3 +217,39 @@ def test_delete_removes_document_original_and_jobs(make_client: AppFactory) -> N
     # the same bytes can come back after a delete, as a new document job
     again = upload(client, [("gone.txt", review_bytes("Child Z", 2019))]).json()["jobs"][0]
     assert again["duplicate"] is False and again["id"] != gone["id"]
+
+
+def test_health_names_the_part_that_is_down(make_client: AppFactory, tmp_path: Path) -> None:
+    client = make_client(taxonomy_path=tmp_path / "missing-taxonomy.yaml")
+    response = client.get("/api/health")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "degraded"
+    assert body["parts"]["taxonomy"]["ok"] is False
+    assert body["parts"]["backend"]["ok"] is True and body["parts"]["jobs"]["ok"] is True
+    # nothing can be tagged without a taxonomy: the upload fails with that reason
+    item = upload(client, [("t.txt", review_bytes("Child N"))]).json()["jobs"][0]
+    job = wait_for_jobs(client, [item["id"]])[item["id"]]
+    assert job["state"] == "failed" and job["error_code"] == "invalid_taxonomy"
+
+
+def test_no_document_text_in_logs_or_error_bodies(
+    make_client: AppFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    client = make_client()
+    secret = "Kestrel Ward noted the bruise on the left cheek of the twin"
+    good = upload(client, [("s.txt", review_bytes("Child K", extra=secret + "."))]).json()
+    bad = upload(client, [("b.pdf", corrupt_pdf() + secret.encode())]).json()
+    wait_for_jobs(client, [good["jobs"][0]["id"], bad["jobs"][0]["id"]])
+    assert client.get("/api/search", params={"q": '"Kestrel Ward"'}).json()["total"] == 1
+    bad_query = client.get("/api/search", params={"q": '"Kestrel Ward noted'})
+    assert bad_query.status_code == 400
+    assert "Kestrel" not in bad_query.text
+    # everything the server side logged (httpx here is the test's own client)
+    logged = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("httpx"))
+    assert logged, "the service should log ids and timings"
+    for word in ("Kestrel", "bruise", "cupboards", "hidden men"):
+        assert word not in logged
