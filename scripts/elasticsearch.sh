@@ -14,6 +14,7 @@
 #   REVIEWLENS_CACHE        download cache (default $HOME/.cache/reviewlens)
 #   REVIEWLENS_ES_ROOT      install, data and log folders (default /opt/reviewlens-es as root)
 #   REVIEWLENS_ES_HEAP      heap size (default 512m)
+#   REVIEWLENS_ES_START_TIMEOUT  seconds to wait for a healthy node (default 180)
 #   ES_JAVA_HOME            JDK to run with (default /usr/lib/jvm/temurin-25-jdk-amd64)
 set -euo pipefail
 
@@ -21,6 +22,7 @@ ES_VERSION="${REVIEWLENS_ES_VERSION:-8.19.21}"
 PORT="${REVIEWLENS_ES_PORT:-9200}"
 TRANSPORT_PORT=$((PORT + 100))
 HEAP="${REVIEWLENS_ES_HEAP:-512m}"
+START_TIMEOUT="${REVIEWLENS_ES_START_TIMEOUT:-180}"
 JDK="${ES_JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
 CACHE="${REVIEWLENS_CACHE:-$HOME/.cache/reviewlens}/elasticsearch"
 ES_USER=reviewlens-es
@@ -137,14 +139,15 @@ start() {
     tail -n 30 "$NODE_DIR/logs/console.log" >&2 || true
     exit 1
   fi
-  for _ in $(seq 1 120); do
+  for _ in $(seq 1 "$START_TIMEOUT"); do
     if health "?wait_for_status=yellow&timeout=1s" >/dev/null; then
       health; echo
       return
     fi
     sleep 1
   done
-  log "no healthy answer from $URL after 120 s"
+  log "no healthy answer from $URL after $START_TIMEOUT s; last log lines:"
+  tail -n 30 "$NODE_DIR/logs/console.log" >&2 || true
   exit 1
 }
 

@@ -61,7 +61,7 @@ def es_script_on(port: str, command: str) -> None:
     es_script(command, port)
 
 
-def wait_for_job(client: TestClient, job_id: str, timeout: float = 120.0) -> dict[str, object]:
+def wait_for_job(client: TestClient, job_id: str, timeout: float = 240.0) -> dict[str, object]:
     deadline = time.monotonic() + timeout
     while True:
         job: dict[str, object] = client.get(f"/api/jobs/{job_id}").json()
