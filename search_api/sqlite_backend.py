@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from reviewlens.settings import Settings
 
 FILE_NAME = "search.sqlite3"
+SCHEMA_VERSION = 2  # raise when derived tables change; opening an older file re-derives them
 BATCH = 200  # documents per write transaction
 
 
@@ -153,11 +154,15 @@ CREATE INDEX IF NOT EXISTS dtheme_{g}_year ON dtheme_{g}(theme, year, passages);
 CREATE INDEX IF NOT EXISTS dtheme_{g}_quarter ON dtheme_{g}(theme, quarter, passages);
 CREATE INDEX IF NOT EXISTS dtheme_{g}_doc_type ON dtheme_{g}(theme, doc_type, passages);
 CREATE INDEX IF NOT EXISTS dtheme_{g}_source ON dtheme_{g}(theme, source, passages);
+CREATE TABLE IF NOT EXISTS dpair_{g} (
+    doc INTEGER NOT NULL, theme_a TEXT NOT NULL, theme_b TEXT NOT NULL, passages INTEGER,
+    doc_id TEXT, doc_type TEXT, year INTEGER, quarter TEXT, source TEXT,
+    PRIMARY KEY (doc, theme_a, theme_b)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS rec_{g} (
     doc INTEGER NOT NULL, doc_id TEXT, idx INTEGER, number TEXT, text TEXT, addressee TEXT,
     lemmas TEXT, PRIMARY KEY (doc, idx)) WITHOUT ROWID;
 """
-_TABLES = ("doc", "passage", "fts", "ptheme", "pagency", "dtheme", "rec")
+_TABLES = ("doc", "passage", "fts", "ptheme", "pagency", "dtheme", "dpair", "rec")
 
 
 class SqliteBackend:
@@ -185,7 +190,9 @@ class SqliteBackend:
                     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER)"
                 )
                 self._writer.execute("INSERT OR IGNORE INTO meta VALUES ('live', 1)")
-                self._create(self._gen(self._writer))
+                gen = self._gen(self._writer)
+                self._create(gen)
+                stale = self._schema_is_stale(gen)
         except sqlite3.DatabaseError as exc:
             self._writer.close()
             raise BackendUnavailable(
@@ -194,6 +201,22 @@ class SqliteBackend:
         self._columns: _Columns | None = None
         self._columns_lock = threading.Lock()
         self._similarity: tuple[tuple[int, int], analytics.RecommendationSimilarity] | None = None
+        if stale:
+            self._migrate()
+
+    def _schema_is_stale(self, gen: int) -> bool:
+        """Whether derived tables predate this code; documents are kept whole, so they can
+        be re-derived without the originals."""
+        row = self._writer.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        self._writer.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+        if row is not None and int(row[0]) >= SCHEMA_VERSION:
+            return False
+        return self._writer.execute(f"SELECT 1 FROM doc_{gen} LIMIT 1").fetchone() is not None
+
+    def _migrate(self) -> None:
+        with self._read() as (conn, g):
+            bodies = [r[0] for r in conn.execute(f"SELECT body FROM doc_{g}")]
+        self.index_documents(Document.model_validate_json(zlib.decompress(b)) for b in bodies)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, expand: Expand | None = None) -> SqliteBackend:
@@ -332,7 +355,7 @@ class SqliteBackend:
             f"DELETE FROM fts_{gen} WHERE rowid IN (SELECT rowid FROM passage_{gen} WHERE doc = ?)",
             (doc,),
         )
-        for table in ("passage", "ptheme", "pagency", "dtheme", "rec"):
+        for table in ("passage", "ptheme", "pagency", "dtheme", "dpair", "rec"):
             conn.execute(f"DELETE FROM {table}_{gen} WHERE doc = ?", (doc,))
         conn.execute(f"DELETE FROM doc_{gen} WHERE rowid = ?", (doc,))
         return True
@@ -565,12 +588,17 @@ class SqliteBackend:
 
     def cooccurrence(self, filters: Filters | None = None) -> list[CooccurrenceCell]:
         with self._read() as (conn, g):
-            where = _Where(filters, g, "a", "a.pid")
+            if filters is not None and filters.has_passage_fields():
+                where = _Where(filters, g, "a", "a.pid")
+                sql = (
+                    f"SELECT a.theme, b.theme, COUNT(DISTINCT a.doc), COUNT(*) FROM ptheme_{g} a "
+                    f"JOIN ptheme_{g} b ON b.pid = a.pid AND b.theme > a.theme"
+                )
+            else:  # per-document pair counts made at indexing time: no self-join
+                where = _Where(filters, g, "a", "a.doc")
+                sql = f"SELECT theme_a, theme_b, COUNT(*), SUM(passages) FROM dpair_{g} a"
             rows = conn.execute(
-                f"SELECT a.theme, b.theme, COUNT(DISTINCT a.doc), COUNT(*) FROM ptheme_{g} a "
-                f"JOIN ptheme_{g} b ON b.pid = a.pid AND b.theme > a.theme"
-                f"{where.sql(' WHERE ')} GROUP BY 1, 2 ORDER BY 1, 2",
-                where.params,
+                f"{sql}{where.sql(' WHERE ')} GROUP BY 1, 2 ORDER BY 1, 2", where.params
             ).fetchall()
         return [
             CooccurrenceCell(theme_a=r[0], theme_b=r[1], documents=r[2], passages=r[3])
@@ -742,9 +770,13 @@ class _Prepared:
         self.quarter = _quarter(date)
         self.date = date
         theme_passages: Counter[str] = Counter()
+        pair_passages: Counter[tuple[str, str]] = Counter()
         for p in doc.passages:
-            theme_passages.update(dict.fromkeys(t.id for t in p.themes).keys())
+            ids = sorted(dict.fromkeys(t.id for t in p.themes))
+            theme_passages.update(ids)
+            pair_passages.update((a, b) for n, a in enumerate(ids) for b in ids[n + 1 :])
         self.theme_passages = theme_passages
+        self.pair_passages = pair_passages
         self.body = zlib.compress(doc.model_dump_json().encode(), 1)
         self.rec_lemmas = [lemma_text(r.text) for r in doc.recommendations]
 
@@ -820,6 +852,10 @@ class _Prepared:
         conn.executemany(
             f"INSERT INTO dtheme_{g} VALUES (?,?,?,?,?,?,?,?)",
             [(doc, t, n, d.id, *common) for t, n in self.theme_passages.items()],
+        )
+        conn.executemany(
+            f"INSERT INTO dpair_{g} VALUES (?,?,?,?,?,?,?,?,?)",
+            [(doc, a, b, n, d.id, *common) for (a, b), n in self.pair_passages.items()],
         )
         conn.executemany(
             f"INSERT INTO rec_{g} VALUES (?,?,?,?,?,?,?)",

@@ -450,6 +450,14 @@ class FrequencyContract(_Loaded):
             ("information_sharing", "self_neglect"): (1, 1),
         }
         assert [(c.theme_a, c.theme_b) for c in cells] == sorted(got)
+        worked_well = loaded.cooccurrence(Filters(stances=["worked_well"]))
+        assert [(c.theme_a, c.theme_b, c.documents, c.passages) for c in worked_well] == [
+            ("child_exploitation", "risk_assessment", 1, 1)
+        ]
+        with_neglect = loaded.cooccurrence(Filters(themes=["neglect"], doc_types=["scr"]))
+        assert [(c.theme_a, c.theme_b, c.documents, c.passages) for c in with_neglect] == [
+            ("escalation", "neglect", 1, 1)
+        ]
         filtered = loaded.cooccurrence(Filters(year_to=2020))
         assert {(c.theme_a, c.theme_b) for c in filtered} == {
             ("hidden_men", "professional_curiosity"),

@@ -167,3 +167,22 @@ def test_a_file_that_is_not_an_index_is_refused(tmp_path: Path) -> None:
     with pytest.raises(BackendUnavailable) as caught:
         SqliteBackend(path)
     assert FILE_NAME in str(caught.value)
+
+
+def test_opening_an_older_index_rederives_its_tables(tmp_path: Path) -> None:
+    path = tmp_path / FILE_NAME
+    backend = SqliteBackend(path)
+    backend.index_documents(ALL)
+    expected = backend.cooccurrence()
+    backend.close()
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("DELETE FROM meta WHERE key = 'schema'")  # as written by an earlier version
+    conn.execute("DELETE FROM dpair_1")
+    conn.close()
+    reopened = SqliteBackend(path)
+    try:
+        assert reopened.cooccurrence() == expected
+        assert reopened.count() == len(ALL)
+        assert reopened.get_document(CASTLE.id) == CASTLE
+    finally:
+        reopened.close()
