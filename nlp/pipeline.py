@@ -77,6 +77,7 @@ class _State:
     hits: list[ThemeHit] = field(default_factory=list)
     implies: dict[str, list[str]] = field(default_factory=dict)
     weak_needed: int = 2
+    weak_needed_by_theme: dict[str, int] = field(default_factory=dict)
     composites: dict[str, tuple[list[str], int]] = field(default_factory=dict)
     groups: dict[str, str] = field(default_factory=dict)
     filter: CandidateFilter | None = None
@@ -212,6 +213,9 @@ class ThemeMatcher:
         if weak_needed < 1:
             raise ValueError("weak_needed must be at least 1")
         self.groups = {t.id: t.group for t in taxonomy.themes}
+        self.weak_needed_by_theme = {
+            t.id: t.weak_needed for t in taxonomy.themes if t.weak_needed is not None
+        }
         if candidate_filter == "default":
             self.filter = CandidateFilter.load()
         elif candidate_filter:
@@ -290,6 +294,7 @@ class ThemeMatcher:
         state.hits = hits
         state.implies = self.implies
         state.weak_needed = self.weak_needed
+        state.weak_needed_by_theme = self.weak_needed_by_theme
         state.composites = self.composites
         state.groups = self.groups
         state.filter = self.filter
@@ -352,7 +357,7 @@ def resolve_themes(doc: Doc, apply_filter: bool = True) -> dict[str, list[ThemeH
                 continue
             distinct.add(lemma)
             taken.append((h.start, h.end))
-        if len(distinct) >= state.weak_needed:
+        if len(distinct) >= state.weak_needed_by_theme.get(theme, state.weak_needed):
             out[theme] = hits
     for theme, (parts, needed) in state.composites.items():
         if theme in out or theme in ruled_out:

@@ -44,6 +44,8 @@ class Theme(BaseModel):
     token_patterns: list[list[dict[str, Any]]] = Field(default_factory=list)
     # phrases inside which a match does not count ("self-neglect" is not "neglect")
     exclusions: list[str] = Field(default_factory=list)
+    # how many different weak phrases make a tag without a strong one (default: the pipeline's)
+    weak_needed: int | None = Field(default=None, ge=1)
     # broader themes this one is a form of (coercive control is domestic abuse): a passage
     # tagged with this theme is tagged with those too, on the same evidence
     implies: list[str] = Field(default_factory=list)
