@@ -1111,13 +1111,15 @@ class ElasticsearchBackend:
             state = self.client.options(request_timeout=min(self.timeout_s, 3.0)).cluster.health()
             out["cluster_status"] = state["status"]
             out["nodes"] = state["number_of_nodes"]
-            try:
-                count = self.client.options(request_timeout=min(self.timeout_s, 3.0)).count(
-                    index=self.names.documents
-                )
-                out["documents"] = int(count["count"])
-            except NotFoundError:
-                out["documents"] = 0
+            quick = self.client.options(request_timeout=min(self.timeout_s, 3.0))
+            for key, index in (
+                ("documents", self.names.documents),
+                ("passages", self.names.passages),
+            ):
+                try:
+                    out[key] = int(quick.count(index=index)["count"])
+                except NotFoundError:
+                    out[key] = 0
             out["status"] = "ok" if state["status"] in {"green", "yellow"} else "unavailable"
         except Exception as exc:  # health must answer whatever is wrong, never raise
             out["status"] = "unavailable"

@@ -95,6 +95,8 @@ def index_settings(shards: int, replicas: int) -> dict[str, Any]:
         "number_of_shards": shards,
         "number_of_replicas": replicas,
         "max_result_window": 200_000,  # the API pages up to offset 100,000
+        # documents matching passage filters are looked up by id in one terms query
+        "max_terms_count": 1_000_000,
     }
 
 
