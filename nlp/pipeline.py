@@ -426,8 +426,6 @@ NEGATION_DEFAULTS: dict[str, Any] = {
         "denied",
         "denies",
         "deny",
-        "there was no",
-        "there were no",
         "was not a feature",
         "free of",
         "free from",
@@ -447,8 +445,6 @@ NEGATION_DEFAULTS: dict[str, Any] = {
         "never disclosed",
         "no reported",
         "no recorded",
-        "there is no",
-        "there are no",
         "did not have any",
         "with no history of",
         "no prior",
@@ -471,7 +467,16 @@ NEGATION_DEFAULTS: dict[str, Any] = {
         "never in doubt",
     ],
     # bare negators reach only a few tokens: "no bruising", not "no one asked about the father"
-    "short_negation": ["no", "neither", "nor", "without"],
+    "short_negation": [
+        "no",
+        "neither",
+        "nor",
+        "without",
+        "there was no",
+        "there were no",
+        "there is no",
+        "there are no",
+    ],
     "immediate_negation": ["not", "never", "n't"],
     # cues that rule out every theme in their sentence: the text says it is not about them
     "sentence_negation": [
