@@ -562,23 +562,43 @@ class SqliteBackend:
         f = filters or Filters()
         with self._read() as (conn, g):
             if f.has_passage_fields():
-                table = f"ptheme_{g} t"
-                where = _Where(f, g, "t", "t.pid")
-                measures = "COUNT(DISTINCT t.doc), COUNT(*)"
+                # passage-level filters: count over the facet columns, not a 400k-row join
+                cols = self._columns_for(conn, g)
+                doc_level = _Where(
+                    Filters(
+                        doc_types=f.doc_types,
+                        year_from=f.year_from,
+                        year_to=f.year_to,
+                        document_ids=f.document_ids,
+                    ),
+                    g,
+                    "p",
+                    "p.rowid",
+                )
+                rids = np.array(
+                    [
+                        r[0]
+                        for r in conn.execute(
+                            f"SELECT rowid FROM passage_{g} p{doc_level.sql(' WHERE ')}",
+                            doc_level.params,
+                        )
+                    ],
+                    dtype=np.int64,
+                )
+                rids = rids[cols.mask(rids, f, None)]
+                rows = cols.frequency(rids, by, themes)
             else:
-                table = f"dtheme_{g} t"
                 where = _Where(f, g, "t", "t.pid")
-                measures = "COUNT(*), SUM(t.passages)"
-            if themes is not None:
-                marks = ",".join("?" * len(themes))
-                where.clauses.append(f"t.theme IN ({marks})")
-                where.params.extend(themes)
-            where.clauses.append(f"t.{by} IS NOT NULL")
-            rows = conn.execute(
-                f"SELECT t.theme, t.{by}, {measures} FROM {table}{where.sql(' WHERE ')} "
-                f"GROUP BY 1, 2",
-                where.params,
-            ).fetchall()
+                if themes is not None:
+                    marks = ",".join("?" * len(themes))
+                    where.clauses.append(f"t.theme IN ({marks})")
+                    where.params.extend(themes)
+                where.clauses.append(f"t.{by} IS NOT NULL")
+                rows = conn.execute(
+                    f"SELECT t.theme, t.{by}, COUNT(*), SUM(t.passages) FROM dtheme_{g} t"
+                    f"{where.sql(' WHERE ')} GROUP BY 1, 2",
+                    where.params,
+                ).fetchall()
         out = [
             FrequencyRow(theme=r[0], key=str(r[1]), documents=int(r[2]), passages=int(r[3]))
             for r in rows
@@ -901,6 +921,8 @@ class _Columns:
         self.kinds = _Codes(SECTION_KINDS)
         self.themes = _Codes()
         self.agencies = _Codes()
+        self.quarters = _Codes()
+        self.sources = _Codes()
         size = 1024
         self.doc = np.zeros(size, dtype=np.int64)
         self.idx = np.zeros(size, dtype=np.int64)
@@ -908,6 +930,8 @@ class _Columns:
         self.year = np.zeros(size, dtype=np.int32)  # 0: no year
         self.stance = np.full(size, -1, dtype=np.int16)
         self.kind = np.zeros(size, dtype=np.int16)
+        self.quarter = np.full(size, -1, dtype=np.int32)  # -1: no date
+        self.source = np.full(size, -1, dtype=np.int32)  # -1: no source
         self.theme_bits = np.zeros((size, 1), dtype=np.uint64)
         self.agency_bits = np.zeros((size, 1), dtype=np.uint64)
         self.doc_rank = np.zeros(1, dtype=np.int64)  # doc rowid -> position in doc_id order
@@ -915,8 +939,8 @@ class _Columns:
     def refresh(self, conn: sqlite3.Connection) -> None:
         g = self.generation
         rows = conn.execute(
-            f"SELECT rowid, doc, idx, doc_type, year, stance, section_kind, themes, agencies "
-            f"FROM passage_{g} WHERE rowid > ? ORDER BY rowid",
+            f"SELECT rowid, doc, idx, doc_type, year, stance, section_kind, themes, agencies, "
+            f"quarter, source FROM passage_{g} WHERE rowid > ? ORDER BY rowid",
             (self.loaded,),
         ).fetchall()
         if not rows:
@@ -929,6 +953,8 @@ class _Columns:
         self.year[pids] = [r[4] or 0 for r in rows]
         self.stance[pids] = [-1 if r[5] is None else self.stances.get(r[5]) for r in rows]
         self.kind[pids] = [self.kinds.get(r[6]) for r in rows]
+        self.quarter[pids] = [-1 if r[9] is None else self.quarters.get(r[9]) for r in rows]
+        self.source[pids] = [-1 if r[10] is None else self.sources.get(r[10]) for r in rows]
         self._set_masks("theme_bits", pids, self.themes, [r[7] for r in rows])
         self._set_masks("agency_bits", pids, self.agencies, [r[8] for r in rows])
         self.loaded = int(rows[-1][0])
@@ -944,9 +970,10 @@ class _Columns:
             return
         while size < needed:
             size *= 2
-        for name in ("doc", "idx", "doc_type", "year", "stance", "kind"):
+        for name in ("doc", "idx", "doc_type", "year", "stance", "kind", "quarter", "source"):
             old = getattr(self, name)
-            new = np.full(size, -1 if name == "stance" else 0, dtype=old.dtype)
+            blank = -1 if name in ("stance", "quarter", "source") else 0
+            new = np.full(size, blank, dtype=old.dtype)
             new[: len(old)] = old
             setattr(self, name, new)
         for name in ("theme_bits", "agency_bits"):
@@ -1045,6 +1072,42 @@ class _Columns:
             )
             for name in order
         }
+
+    def frequency(
+        self, rids: IntArray, by: GroupBy, themes: list[str] | None
+    ) -> list[tuple[str, str, int, int]]:
+        """(theme, key, documents, passages) over the given passages; a document counts once
+        per theme and key."""
+        if by == "year":
+            keys, labels = self.year[rids].astype(np.int64), None
+            valid = keys != 0
+        else:
+            grouping: dict[str, tuple[npt.NDArray[Any], _Codes]] = {
+                "quarter": (self.quarter, self.quarters),
+                "doc_type": (self.doc_type, self.doc_types),
+                "source": (self.source, self.sources),
+            }
+            column, codes = grouping[by]
+            keys, labels = column[rids].astype(np.int64), codes.names
+            valid = keys >= 0
+        docs = self.doc[rids]
+        stride = int(docs.max(initial=0)) + 1
+        bits = self.theme_bits[rids]
+        wanted = self.themes.names if themes is None else themes
+        out = []
+        for theme in wanted:
+            code = self.themes.code.get(theme)
+            if code is None or code // 64 >= bits.shape[1]:
+                continue
+            sel = valid & self._has_all(bits, [code])
+            key_values, passages = np.unique(keys[sel], return_counts=True)
+            pairs = np.unique(keys[sel] * stride + docs[sel])
+            doc_keys, documents = np.unique(pairs // stride, return_counts=True)
+            per_key = dict(zip(doc_keys.tolist(), documents.tolist(), strict=True))
+            for key, n in zip(key_values.tolist(), passages.tolist(), strict=True):
+                label = str(key) if labels is None else labels[key]
+                out.append((theme, label, per_key[key], n))
+        return out
 
     @staticmethod
     def _tally(values: npt.NDArray[np.int16], names: list[str]) -> dict[str, int]:
