@@ -154,7 +154,7 @@ def passage_sources(doc: Document) -> Iterator[tuple[str, dict[str, Any]]]:
     for p in doc.passages:
         lemmas = p.lemmas if p.lemmas is not None else lemma_text(p.text)
         terms, term_count = repeated_terms(lemmas)
-        themes = sorted({t.id for t in p.themes})
+        themes = list(dict.fromkeys(t.id for t in p.themes))  # as tagged, once each
         yield (
             f"{doc.id}:{p.index}",
             {
