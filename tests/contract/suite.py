@@ -436,6 +436,25 @@ class FrequencyContract(_Loaded):
             ("escalation", "2023"): (1, 1),
         }
 
+    def test_passage_filters_with_every_grouping(self, loaded: SearchBackend) -> None:
+        police = self.table(loaded.theme_frequency("quarter", Filters(agencies=["police"])))
+        assert police == {
+            ("information_sharing", "2019-Q1"): (1, 1),
+            ("coercive_control", "2021-Q3"): (1, 1),
+            ("domestic_abuse", "2021-Q3"): (1, 2),
+            ("risk_assessment", "2021-Q3"): (1, 1),
+            ("risk_assessment", "2023-Q1"): (1, 1),
+            ("child_exploitation", "2016-Q4"): (1, 1),
+            ("child_exploitation", "2023-Q1"): (1, 1),
+        }
+        learning = loaded.theme_frequency("doc_type", Filters(section_kinds=["learning"]))
+        assert self.table(learning) == {("professional_curiosity", "briefing"): (1, 1)}
+        assert loaded.theme_frequency("source", Filters(section_kinds=["learning"])) == []
+        findings = self.table(
+            loaded.theme_frequency("source", Filters(section_kinds=["findings"]), ["neglect"])
+        )
+        assert findings == {("neglect", "Northfield"): (1, 2), ("neglect", "Westbridge"): (1, 1)}
+
     def test_cooccurrence(self, loaded: SearchBackend) -> None:
         cells = loaded.cooccurrence()
         got = {(c.theme_a, c.theme_b): (c.documents, c.passages) for c in cells}
