@@ -21,7 +21,6 @@ from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.templating import Jinja2Templates
 
-from reviewlens.errors import NotFound
 from search_api.deps import role_of
 from search_api.storage import is_document_id
 
@@ -156,7 +155,9 @@ def admin_page(request: Request) -> HTMLResponse:
 @router.get("/documents/{document_id}", response_class=HTMLResponse)
 def document_page(request: Request, document_id: str) -> HTMLResponse:
     if not is_document_id(document_id):
-        raise NotFound("No such document.")
+        response = _page(request, "not_found.html", "", "Not found")
+        response.status_code = 404
+        return response
     return _page(request, "document.html", "", "Document", document_id=document_id)
 
 

@@ -68,8 +68,11 @@ def test_pages_send_security_headers_and_serve_only_known_static_files(server: S
     assert again.status_code == 304
     for path in ("/static/pages.py", "/static/..%2fpages.py", "/static/%2e%2e/__init__.py"):
         assert httpx.get(f"{server.url}{path}").status_code == 404, path
-    assert httpx.get(f"{server.url}/documents/not-a-document").status_code == 404
-    assert httpx.get(f"{server.url}/").headers.get("location") in ("/search", None)
+    missing = httpx.get(f"{server.url}/documents/not-a-document")
+    assert missing.status_code == 404 and "Page not found" in missing.text
+    assert "frame-ancestors 'none'" in missing.headers["content-security-policy"]
+    home = httpx.get(f"{server.url}/")
+    assert home.status_code == 307 and home.headers["location"] == "/search"
 
 
 def test_search_with_filters_facet_counts_paging_export_and_shared_url(
@@ -515,3 +518,41 @@ def test_admin_reindexes_with_progress_and_deletes(keyed_server: Server, page: A
     expect(page.locator("#doc-rows tr", has_text=title)).to_have_count(0)
     after = keyed_server.api("/api/documents", key=ADMIN_KEY, limit=500)["total"]
     assert after == listing["total"] - 1
+
+
+CONTRAST_SCRIPT = """() => {
+  const parse = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const background = (node) => {
+    for (let n = node; n; n = n.parentElement) {
+      const c = parse(getComputedStyle(n).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] > 0.9)) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const failures = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let t = walker.nextNode(); t; t = walker.nextNode()) {
+    const el = t.parentElement;
+    if (!t.textContent.trim() || !el.checkVisibility() || el.closest('svg')) continue;
+    const style = getComputedStyle(el);
+    const a = lum(parse(style.color).slice(0, 3)), b = lum(background(el));
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    const large = parseFloat(style.fontSize) >= 24 ||
+      (parseFloat(style.fontSize) >= 18.6 && Number(style.fontWeight) >= 700);
+    if (ratio < (large ? 3 : 4.5)) {
+      failures.push([t.textContent.trim().slice(0, 40), ratio.toFixed(2)]);
+    }
+  }
+  return failures;
+}"""
+
+
+@pytest.mark.parametrize("path", ["/search?q=neglect", "/dashboard", "/upload", "/admin"])
+def test_text_has_enough_contrast(server: Server, page: Any, path: str) -> None:
+    page.goto(f"{server.url}{path}")
+    page.wait_for_load_state("networkidle")
+    assert page.evaluate(CONTRAST_SCRIPT) == []

@@ -60,7 +60,7 @@ export function barChart(spec) {
   const longest = Math.max(0, ...categories.map((c) => c.label.length));
   const labelChars = Math.min(longest, 20);
   const groupWidth = Math.max(28, Math.min(90, 11 * series.length + 14));
-  const innerWidth = Math.max(360, categories.length * groupWidth);
+  const innerWidth = Math.max(560, categories.length * groupWidth);
   // turn the category labels when they would not fit side by side
   const rotate = longest * 6.6 > innerWidth / Math.max(1, categories.length) - 4;
   const legendColumns = innerWidth >= 520 ? 2 : 1;
