@@ -616,33 +616,49 @@ _AGENCY_HEADING = re.compile(
     r"agencies who contributed|organisations involved|involvement of agencies)\b",
     re.IGNORECASE,
 )
-_AGENCY_COLUMN = re.compile(r"\b(?:agency|agencies|organisation|service)\b", re.IGNORECASE)
+# A panel lists people; its Agency column says which agencies took part.
+_PANEL_HEADING = re.compile(r"\b(?:panel membership|review panel|members of the panel)\b", re.I)
+_AGENCY_COLUMN = re.compile(r"^(?:agency|agencies|organisation|organization|service)\b", re.I)
+_NOT_AN_AGENCY = {"independent", "n/a", "none", "-", "agency", "organisation"}
 
 
 def _agencies(passages: list[Passage]) -> list[str]:
-    """The agencies a review lists as involved, from a list or the Agency column of a table."""
+    """The agencies a review lists as involved: a list under an "Agencies involved" heading, or
+    the Agency column of that section's table or of the panel membership table."""
     agencies: list[str] = []
+    seen: set[str] = set()
     column: int | None = None
+    header_seen = False
     section: str | None = None
     for passage in passages:
         if passage.section != section:
-            section, column = passage.section, None
-        if not passage.section or not _AGENCY_HEADING.search(passage.section):
+            section, column, header_seen = passage.section, None, False
+        if not passage.section:
+            continue
+        listed = _AGENCY_HEADING.search(passage.section) is not None
+        panel = _PANEL_HEADING.search(passage.section) is not None
+        if not (listed or panel):
             continue
         name: str | None = None
-        if passage.kind == "list_item":
+        if passage.kind == "list_item" and listed:
             name = passage.text.strip().rstrip(".;,")
         elif passage.kind == "table_row":
             cells = [cell.strip() for cell in passage.text.split(" | ")]
-            if column is None:
+            if not header_seen:
+                header_seen = True
                 column = next(
-                    (at for at, cell in enumerate(cells) if _AGENCY_COLUMN.search(cell)), 0
+                    (at for at, cell in enumerate(cells) if _AGENCY_COLUMN.match(cell)), None
                 )
-                if _AGENCY_COLUMN.search(cells[column]) and len(cells[column]) < 30:
+                if column is not None:
                     continue  # the header row
-            name = cells[column] if column < len(cells) else None
-        if name and 2 <= len(name) <= 120 and name not in agencies:
+                if not listed:
+                    continue  # a panel table without an Agency column names only people
+                column = 0
+            if column is not None and column < len(cells):
+                name = cells[column]
+        if name and 2 <= len(name) <= 120 and name.lower() not in _NOT_AN_AGENCY | seen:
             agencies.append(name)
+            seen.add(name.lower())
     return agencies
 
 

@@ -362,3 +362,29 @@ def test_no_relationship_when_none_is_stated() -> None:
         "Domestic Homicide Review: Executive Summary", "The family asked for the review."
     )
     assert "relationship" not in metadata
+
+
+def test_agencies_from_the_panel_membership_table() -> None:
+    *_, metadata, _ = run(
+        "Domestic Homicide Review: Anna",
+        ("Panel membership", 2),
+        ("2.4 The panel met six times and the chair is independent of every agency.", 2),
+        ("Name | Role | Agency", 2, "table_row"),
+        ("J. Okafor | Independent Chair | Independent", 2, "table_row"),
+        ("S. Brennan | Detective Inspector | Northvale Police", 2, "table_row"),
+        ("R. Dunn | Sergeant | Northvale Police", 2, "table_row"),
+        ("P. Iqbal | Named Nurse | Northvale Integrated Care Board", 2, "table_row"),
+        ("Equality and diversity", 3),
+        ("Name | Protected characteristic", 3, "table_row"),
+    )
+    assert metadata["agencies"] == ["Northvale Police", "Northvale Integrated Care Board"]
+
+
+def test_panel_table_without_an_agency_column_gives_no_agencies() -> None:
+    *_, metadata, _ = run(
+        "Safeguarding Adults Review: Mr K",
+        ("Panel membership", 2),
+        ("Name | Role", 2, "table_row"),
+        ("J. Okafor | Independent Chair", 2, "table_row"),
+    )
+    assert "agencies" not in metadata
