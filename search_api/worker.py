@@ -96,7 +96,10 @@ class Worker:
             return
         self.recover()
         self._stop.clear()
-        threading.Thread(target=self._warm_pool, name="reviewlens-warm-up", daemon=True).start()
+        # joined by stop() like the workers: a thread still loading spaCy at exit aborts Python
+        warm_up = threading.Thread(target=self._warm_pool, name="reviewlens-warm-up", daemon=True)
+        warm_up.start()
+        self._threads.append(warm_up)
         for n in range(self.threads):
             thread = threading.Thread(target=self._loop, name=f"reviewlens-worker-{n}", daemon=True)
             thread.start()
