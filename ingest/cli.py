@@ -8,6 +8,7 @@ shell loop over a folder can see which files failed and why; never a traceback.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -79,4 +80,11 @@ def extract(path: Path, isolated: bool) -> None:
         _fail(name, "extraction ran out of memory", "extraction_out_of_memory")
     except Exception as error:  # noqa: BLE001 - one line for the user, never a traceback
         _fail(name, f"unexpected {type(error).__name__} while extracting", "extraction_failed")
-    click.echo(json.dumps(document.model_dump(mode="json"), indent=2, ensure_ascii=False))
+    try:
+        click.echo(json.dumps(document.model_dump(mode="json"), indent=2, ensure_ascii=False))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # the reader (`| head`) stopped early: that is not an error worth a traceback
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(0)

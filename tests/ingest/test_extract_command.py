@@ -171,3 +171,24 @@ def test_file_name_is_only_a_label(sent: str, label: str) -> None:
     assert base_name(sent) == label
     doc = extract_document(SAMPLE.encode(), sent or "x")
     assert "/" not in doc.file_name and "\\" not in doc.file_name
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(tmp_path: Path) -> None:
+    """`reviewlens extract big.txt | head -1` must not end in a BrokenPipeError."""
+    paragraphs = "\n\n".join(
+        f"1.{n} The health visitor saw the family at home and recorded that all was well."
+        for n in range(1, 4000)
+    )
+    path = tmp_path / "long.txt"
+    path.write_text(f"Serious Case Review: Child E\n\n{paragraphs}\n", encoding="utf-8")
+    process = subprocess.Popen(
+        [str(REVIEWLENS), "extract", str(path), "--no-isolated"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.read(1) == b"{"
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 0
+    assert "Traceback" not in stderr
