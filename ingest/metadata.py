@@ -123,7 +123,9 @@ def _doc_type(
     best_evidence: dict[DocType, tuple[float, Evidence]] = {}
     first_page = lines[0].page if lines else None
     places: list[tuple[str, str, int | None]] = []
-    for text in {t for t in (title, file_title) if t}:
+    for text in dict.fromkeys(
+        t for t in (title, file_title) if t
+    ):  # ordered: same input, same evidence
         places.append(("title", text, 1))
     for line in lines[:_TYPE_LINES]:
         place = "first page" if line.page in (first_page, None) else "early pages"

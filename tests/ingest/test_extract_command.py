@@ -192,3 +192,20 @@ def test_a_reader_that_stops_early_gets_no_traceback(tmp_path: Path) -> None:
     stderr = process.stderr.read().decode()
     assert process.wait(timeout=120) == 0
     assert "Traceback" not in stderr
+
+
+def test_same_bytes_give_the_same_json_in_every_process(sample: Path) -> None:
+    """Extraction is a pure function of the file: no dependence on hash seeds or the clock."""
+    outputs = set()
+    for seed in ("1", "2", "3"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        result = subprocess.run(
+            [str(REVIEWLENS), "extract", str(sample), "--no-isolated"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+            check=True,
+        )
+        outputs.add(result.stdout)
+    assert len(outputs) == 1
