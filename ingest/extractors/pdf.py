@@ -40,6 +40,9 @@ _LIST_START = re.compile(
 )
 _NUMBERED_START = re.compile(r"^(?:\d{1,2}(?:\.\d{1,3}){1,3}\.?|[A-Z]?\d{1,2}\.)\s+\S")
 _BULLETS = "\u2022\u25cf\u25aa\u25e6\u2023\u2043"
+_LABEL_START = re.compile(
+    r"^(?:\d{1,2}(?:\.\d{1,3}){0,3}\.?|[A-Z]{1,2}\d{1,2}\.?|\(?[a-z]{1,2}\)|[\u2022\u25cf\u25aa\u25e6\u2013*-])\s"
+)
 # a paragraph number or bullet set apart from its text ("1.1" in a hanging margin)
 _LABEL = re.compile(
     r"^(?:\d{1,2}(?:\.\d{1,3}){0,3}\.?|[A-Z]{1,2}\d{1,2}\.?|\(?[a-z]{1,2}\)|[\u2022\u25cf\u25aa\u25e6\u2013*-])$"
@@ -80,7 +83,7 @@ class _PageReader:
     """Per-line facts for one text page, through pdfium's C calls (cheap, no per-char loop)."""
 
     def __init__(self, textpage: Any, pdfium_c: Any) -> None:
-        self.tp = textpage
+        self.tp = textpage.raw  # the C handle: no wrapper conversion on every call
         self.c = pdfium_c
         self.left = ctypes.c_double()
         self.right = ctypes.c_double()
@@ -96,13 +99,24 @@ class _PageReader:
         """Whether the character's font is bold, asked once per font on the page."""
         c = self.c
         font = c.FPDFTextObj_GetFont(c.FPDFText_GetTextObject(self.tp, index))
-        key = ctypes.cast(font, ctypes.c_void_p).value
+        key = ctypes.addressof(font.contents) if font else None
         if key is None:
             return _is_bold(self.tp, index, c, self.font_buffer)
         known = self.bold_fonts.get(key)
         if known is None:
             known = self.bold_fonts[key] = _is_bold(self.tp, index, c, self.font_buffer)
         return known
+
+    def line_in_rect(self, index: int, text: str, first: int, last: int) -> _Line:
+        c = self.c
+        left, right, bottom, top = self.refs
+        c.FPDFText_GetRect(self.tp, index, left, top, right, bottom)
+        size = round(float(c.FPDFText_GetFontSize(self.tp, first)), 1)
+        maybe_heading = len(text) <= 140 and not text.endswith(".") and text.count(" ") < 16
+        bold = maybe_heading and self.bold(first)
+        # the rectangle's top less the cap height stands in for the baseline
+        baseline = self.top.value - 0.75 * size
+        return _Line(text, self.left.value, self.right.value, baseline, size, bold)
 
     def line_at(self, text: str, first: int, last: int) -> _Line:
         c = self.c
@@ -118,20 +132,25 @@ class _PageReader:
 
 
 def _stream_lines(textpage: Any, reader: _PageReader) -> list[_Line]:
-    """Lines in content order from one text call; char indices follow the returned text."""
+    """Lines in content order from one text call; char indices follow the returned text.
+
+    When pdfium's rectangles match the lines one to one (a page without columns or cells),
+    each line's position is one rectangle call instead of two character calls.
+    """
     text = textpage.get_text_range()
     reader.page_text = text
-    lines: list[_Line] = []
+    spans: list[tuple[str, int, int]] = []
     position = 0
     for raw_line in text.split("\r\n"):
         stripped = raw_line.rstrip()
         if stripped.strip():
             lead = len(stripped) - len(stripped.lstrip())
-            lines.append(
-                reader.line_at(stripped.strip(), position + lead, position + len(stripped) - 1)
-            )
+            spans.append((stripped.strip(), position + lead, position + len(stripped) - 1))
         position += len(raw_line) + 2
-    return lines
+    reader.rect_count = textpage.count_rects()
+    if reader.rect_count != len(spans):
+        return [reader.line_at(*span) for span in spans]
+    return [reader.line_in_rect(index, *span) for index, span in enumerate(spans)]
 
 
 def _page_runs(textpage: Any, reader: _PageReader) -> list[_Line]:
@@ -432,8 +451,10 @@ def _read_page(
         if sum(len(line.text.replace(" ", "")) for line in lines) < MIN_TEXT_CHARS:
             return result  # caller decides about OCR
         shapes = _page_shapes(page, pdfium_c)
-        reader.rect_count = textpage.count_rects()
-        if reader.rect_count <= len(lines) + 1:
+        # a line whose number or bullet hangs in the margin is two runs but reads fine in
+        # content order; only other splits (columns, table cells) need the positional reader
+        labelled = sum(1 for line in lines if _LABEL_START.match(line.text))
+        if reader.rect_count <= len(lines) + 1 + labelled:
             _mark_bullets(lines, shapes.marks)
             result.flows.append(_Flow(lines))
             return result
