@@ -117,7 +117,7 @@ _HYPHENS = ("-", "\u2010", "\u00ad", "\x02", "\ufffe")
 _WORD_TAIL = re.compile(r"([A-Za-z][A-Za-z'\u2019-]*)$")
 
 _PAGE_NUMBER = re.compile(
-    r"^(?:page\s*)?(?:\d{1,4}|[ivxlc]{1,6})(?:\s*(?:of|/)\s*\d{1,4})?$|^-\s*\d{1,4}\s*-$",
+    r"^(?:page\s*)?(?:\d{1,4}|[ivx]{1,5}|[IVX]{1,5})(?:\s*(?:of|/)\s*\d{1,4})?$|^-\s*\d{1,4}\s*-$",
     re.IGNORECASE,
 )
 _CONTENTS_HEADING = re.compile(

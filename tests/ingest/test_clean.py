@@ -103,3 +103,12 @@ def test_clean_drops_blocks_that_become_empty() -> None:
         blocks=[Block(text="\u200b\u00a0"), Block(text="Real \ufb01nding")],
     )
     assert [block.text for block in clean(raw).blocks] == ["Real finding"]
+
+
+def test_bare_page_numbers_go_but_short_words_stay() -> None:
+    blocks = _page(1, "iv", "Body on one.", "civil") + _page(2, "- 5 -", "Body on two.", "Page 6")
+    assert [block.text for block in remove_running_lines(blocks)] == [
+        "Body on one.",
+        "civil",
+        "Body on two.",
+    ]
