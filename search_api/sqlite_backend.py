@@ -235,7 +235,7 @@ class SqliteBackend:
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA temp_store=MEMORY")
             conn.execute("PRAGMA cache_size=-65536")
-            conn.execute("PRAGMA mmap_size=268435456")
+            conn.execute("PRAGMA mmap_size=1073741824")  # address space, not memory
         except sqlite3.Error as exc:
             raise BackendUnavailable(
                 f"{self.path.name} cannot be opened as a search index: {exc}"
