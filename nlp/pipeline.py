@@ -431,6 +431,14 @@ NEGATION_DEFAULTS: dict[str, Any] = {
         "free from",
         "absence of",
         "had any history of",
+        "no information",
+        "information suggesting",
+        "nothing suggesting",
+        "any concerns about",
+        "any concern about",
+        "identified no",
+        "no indications that",
+        "not known to have",
         "no sign",
         "no signs",
         "no suggestion",
@@ -499,6 +507,18 @@ NEGATION_DEFAULTS: dict[str, Any] = {
         "not suggested",
         "posed no risk",
         "this report considers",
+        "terms of reference",
+        "lines of enquiry",
+        "policy on",
+        "copies of",
+        "provided to the panel",
+        "agencies that contributed",
+        "contributed to the review",
+        "panel included",
+        "representatives from",
+        "representative from",
+        "unfounded",
+        "discounted",
         "guidance was revised",
         "guidance was updated",
         "policy was revised",
@@ -630,6 +650,11 @@ NEGATION_DEFAULTS: dict[str, Any] = {
         "was not suspected",
         "of any kind",
         "was not present",
+        "was never mentioned",
+        "were never mentioned",
+        "was not in question",
+        "was never in question",
+        "not in question",
         "was not evident",
         "were not evident",
         "was not apparent",
@@ -788,7 +813,9 @@ class NegationScope:
                         terms, cue.end, hit.start
                     ):
                         hit.negated, hit.cue = True, cue.text
-                elif cue.kind == "post" and cue.start >= hit.end:
+                elif cue.kind == "post" and cue.start > hit.start and cue.end > hit.end:
+                    # a trailing cue may begin inside a longer hit ("capacity was not" + "was
+                    # not in question")
                     if cue.start - hit.end <= self.post_window and not _between(
                         terms, hit.end, cue.start
                     ):

@@ -326,3 +326,41 @@ def test_candidate_filter_weights_must_match_the_features(tmp_path: Path) -> Non
         new_pipeline(small_taxonomy(tmp_path), candidate_filter=str(path))
     with pytest.raises(ValueError, match="does not exist"):
         new_pipeline(small_taxonomy(tmp_path), candidate_filter=str(tmp_path / "none.json"))
+
+
+# --- the default taxonomy and cues on review-style sentences -----------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Neither parent was known to drug or alcohol services.",
+        "Domestic abuse did not feature in any agency's records.",
+        "At no point was sexual exploitation suspected.",
+        "Police checks revealed no history of domestic abuse.",
+        "Mental capacity was not in question.",
+        "Concerns about online grooming were investigated and found to be unfounded.",
+        "Forced marriage was discussed and discounted.",
+        "Sexual abuse was alleged but not substantiated.",
+        "The parents had no history of mental illness, substance misuse or domestic abuse.",
+        "The panel included representatives from the police, CAMHS and the IDVA service.",
+        "The terms of reference asked the panel to consider information sharing and neglect.",
+        "Copies of the local neglect strategy were provided to the panel.",
+    ],
+)
+def test_default_cues_rule_out_negated_and_passing_mentions(text: str) -> None:
+    assert set(build_pipeline()(text)._.themes) == set(), text
+
+
+@pytest.mark.parametrize(
+    ("text", "theme"),
+    [
+        ("The mother disclosed domestic abuse to the midwife at booking.", "domestic_abuse"),
+        ("Nobody asked about the mother's new partner.", "fathers_invisible_men"),
+        ("The baby slept on the sofa with her father.", "sudi_safe_sleep"),
+        ("Information was not shared with the school.", "information_sharing"),
+        ("His capacity to decide where to live was never assessed.", "mental_capacity"),
+    ],
+)
+def test_default_taxonomy_still_tags_the_real_thing(text: str, theme: str) -> None:
+    assert theme in build_pipeline()(text)._.themes, text
