@@ -43,6 +43,8 @@ class Server:
             "REVIEWLENS_MAX_UPLOAD_BYTES": str(LIMIT),
             "REVIEWLENS_WORKERS": str(self.workers),
             "REVIEWLENS_API_KEYS": "",
+            "REVIEWLENS_RATE_LIMIT_SEARCHES_PER_MINUTE": "1000000",
+            "REVIEWLENS_RATE_LIMIT_UPLOADS_PER_MINUTE": "1000000",
         }
         self.process = subprocess.Popen(
             [REVIEWLENS, "serve", "--data-dir", str(self.data_dir), "--port", str(self.port)],

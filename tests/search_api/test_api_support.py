@@ -98,7 +98,14 @@ def corrupt_pdf() -> bytes:
 
 
 def make_settings(data_dir: Path, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {"data_dir": data_dir, "workers": 1, "extract_timeout_s": 60}
+    values: dict[str, Any] = {
+        "data_dir": data_dir,
+        "workers": 1,
+        "extract_timeout_s": 60,
+        # these tests search in tight loops on purpose; rate limits have tests of their own
+        "rate_limit_searches_per_minute": 1_000_000,
+        "rate_limit_uploads_per_minute": 1_000_000,
+    }
     values.update(overrides)
     return Settings(**values)
 
