@@ -92,6 +92,9 @@ _TYPE_PATTERNS = [
     )
     for doc_type, keyword, pattern, weight in _TYPE_RULES
 ]
+_TYPE_KEYWORDS: dict[str, list[tuple[DocType, re.Pattern[str], float]]] = {}
+for _type, _keyword, _pattern, _weight in _TYPE_PATTERNS:
+    _TYPE_KEYWORDS.setdefault(_keyword, []).append((_type, _pattern, _weight))
 _TYPE_LINES = 60  # what a document is, it says on its first lines
 _PLACE_WEIGHT = {"title": 4.0, "first page": 2.0, "early pages": 1.0, "prose": 0.5}
 
@@ -134,9 +137,8 @@ def _doc_type(
         places.append((place, line.text[:300], line.page))
     for place, text, page in places:
         lower = text.lower()
-        for doc_type, keyword, pattern, weight in _TYPE_PATTERNS:
-            if keyword not in lower:
-                continue
+        present = [keyword for keyword in _TYPE_KEYWORDS if keyword in lower]
+        for doc_type, pattern, weight in (rule for key in present for rule in _TYPE_KEYWORDS[key]):
             match = pattern.search(text)
             if not match:
                 continue
@@ -601,9 +603,13 @@ _RELATIONSHIP = (
 
 
 def _first(
-    rules: Iterable[tuple[str, re.Pattern[str]]], lines: Iterable[_Line]
+    rules: Iterable[tuple[str, re.Pattern[str]]], lines: Iterable[_Line], needles: tuple[str, ...]
 ) -> tuple[str | None, Evidence | None]:
+    """The first rule that matches, trying only lines that contain one of `needles`."""
     for line in lines:
+        lower = line.text.lower()
+        if not any(needle in lower for needle in needles):
+            continue
         for value, pattern in rules:
             match = pattern.search(line.text)
             if match:
@@ -632,13 +638,12 @@ def _agencies(passages: list[Passage]) -> list[str]:
     column: int | None = None
     header_seen = False
     section: str | None = None
+    listed = panel = False
     for passage in passages:
         if passage.section != section:
             section, column, header_seen = passage.section, None, False
-        if not passage.section:
-            continue
-        listed = _AGENCY_HEADING.search(passage.section) is not None
-        panel = _PANEL_HEADING.search(passage.section) is not None
+            listed = bool(section and _AGENCY_HEADING.search(section))
+            panel = bool(section and _PANEL_HEADING.search(section))
         if not (listed or panel):
             continue
         name: str | None = None
@@ -712,7 +717,7 @@ def detect(
             metadata["judgements"] = judgements
             if judgement_evidence:
                 evidence["judgements"] = judgement_evidence
-        inspection_type, type_found = _first(_INSPECTION_TYPE, lines)
+        inspection_type, type_found = _first(_INSPECTION_TYPE, lines, ("inspection", "visit"))
         if inspection_type:
             metadata["inspection_type"] = inspection_type
             if type_found:
@@ -723,7 +728,9 @@ def detect(
             year = int(dates[-1][:4])
 
     if doc_type == "dhr":
-        relationship, relationship_evidence = _first(_RELATIONSHIP, _early_lines(raw, pages=6))
+        relationship, relationship_evidence = _first(
+            _RELATIONSHIP, _early_lines(raw, pages=6), ("homicide", "suicide", "killed", "murdered")
+        )
         if relationship:
             metadata["relationship"] = relationship
             if relationship_evidence:

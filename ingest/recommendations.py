@@ -78,10 +78,11 @@ def _clean_cell(cell: str) -> str:
 
 def addressee_in(text: str) -> str | None:
     """Who a recommendation is made to: an "Agency:" / "To:" field, or the subject of "should"."""
-    match = _INLINE_ADDRESSEE.search(text)
+    match = _INLINE_ADDRESSEE.search(text) if ":" in text else None
     if match:
         return _clean_cell(match.group("value"))
-    for pattern in (_SUBJECT, _RECOMMENDED_THAT):
+    patterns = (_SUBJECT, _RECOMMENDED_THAT) if "ecommend" in text else (_SUBJECT,)
+    for pattern in patterns:
         match = pattern.search(text)
         if match:
             who = _clean_cell(match.group("who")).rstrip(",")
@@ -92,7 +93,7 @@ def addressee_in(text: str) -> str | None:
 
 def timescale_in(text: str) -> str | None:
     """By when: a "Timescale:" field, "within 6 months", "by March 2025"."""
-    match = _INLINE_TIMESCALE.search(text)
+    match = _INLINE_TIMESCALE.search(text) if ":" in text else None
     if match:
         return _clean_cell(match.group("value"))
     match = _TIMESCALE.search(text)

@@ -444,7 +444,7 @@ def _pieces(raw: RawDocument) -> list[_Piece]:
         text = " ".join(block.text.split())
         if not text:
             continue
-        underline = _SETEXT.search(text)
+        underline = _SETEXT.search(text) if text.endswith(("===", "---")) else None
         if underline and block.kind != "table_row" and len(text) <= 200:
             level = 1 if underline.group(0).strip()[0] == "=" else 2
             text = text[: underline.start()].strip()
