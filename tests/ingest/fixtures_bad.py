@@ -369,3 +369,27 @@ def docx_with_revisions() -> bytes:
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
+
+
+def banded_two_column_pdf() -> bytes:
+    """Two columns, a full-width line across both, then two more columns, rows interleaved."""
+    pdf = _fpdf()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=10)
+    bands = [
+        (["Top left one.", "Top left two.", "Top left three."],
+         ["Top right one.", "Top right two.", "Top right three."]),
+        (["Low left one.", "Low left two.", "Low left three."],
+         ["Low right one.", "Low right two.", "Low right three."]),
+    ]  # fmt: skip
+    y = 30.0
+    for number, (left, right) in enumerate(bands):
+        for left_text, right_text in zip(left, right, strict=True):
+            pdf.text(20, y, left_text)
+            pdf.text(110, y, right_text)
+            y += 10
+        if number == 0:
+            y += 4
+            pdf.text(20, y, "This full-width sentence runs across both columns of the page body.")
+            y += 14
+    return bytes(pdf.output())

@@ -13,6 +13,7 @@ from fixtures_bad import (
     RIGHT_COLUMN,
     SCANNED_TEXT,
     TABLE_ROWS,
+    banded_two_column_pdf,
     docx_bytes,
     docx_with_revisions,
     drawn_bullets_pdf,
@@ -72,6 +73,19 @@ def test_pdf_two_columns_read_column_by_column() -> None:
     assert [b.text.split(":")[0] for b in raw.blocks[1:]] == [
         "Left one", "Left two", "Right one", "Right two"
     ]  # fmt: skip
+
+
+def test_pdf_full_width_line_splits_the_columns_into_bands() -> None:
+    raw = extract_raw(banded_two_column_pdf(), "bands.pdf", Settings())
+    words = " ".join(texts(raw)).split(". ")
+    order = [w.split(" one")[0].split(" two")[0].split(" three")[0] for w in words]
+    assert [o for o in order if o in ("Top left", "Top right", "Low left", "Low right")] == [
+        "Top left", "Top left", "Top left", "Top right", "Top right", "Top right",
+        "Low left", "Low left", "Low left", "Low right", "Low right", "Low right",
+    ]  # fmt: skip
+    joined = " ".join(texts(raw))
+    full = joined.index("This full-width sentence")
+    assert joined.index("Top right three.") < full < joined.index("Low left one.")
 
 
 def test_pdf_bordered_table_comes_out_as_rows_in_place() -> None:
