@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     max_unzipped_bytes: int = 300 * 1024 * 1024
     extract_timeout_s: float = 120.0
     extract_memory_mb: int = 1536
+    # per API key (or address without one); 0 turns a limit off
+    rate_limit_uploads_per_minute: int = 120
+    rate_limit_searches_per_minute: int = 600
     ocr: bool = True
     ocr_language: str = "eng"
     workers: int = 0  # 0: one per core

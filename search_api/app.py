@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from reviewlens.settings import Settings, get_settings
 from search_api.errors import ApiError, ErrorBody, ErrorDetail, install_error_handlers
 from search_api.routes import ROUTERS
+from search_api.security import install_security
 from search_api.service import Library
 from search_api.web import router as web_router
 from search_api.worker import Worker
@@ -199,6 +200,7 @@ def create_app(
     app.include_router(web_router)
     app.add_middleware(UploadLimit, max_bytes=settings.max_upload_bytes)
     app.add_middleware(Headers)
+    install_security(app, settings)
     return app
 
 
