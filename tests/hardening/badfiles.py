@@ -164,7 +164,5 @@ BAD_FILES = [
     BadFile("truncated_docx", "report.docx", truncated_docx, ("corrupt_file",)),
     BadFile("docx_zip_bomb", "bomb.docx", docx_zip_bomb, ("zip_bomb",)),
     BadFile("thousands_of_pages", "long.pdf", many_pages_pdf, ("too_many_pages",)),
-    BadFile(
-        "oversized", "big.txt", lambda: b"neglect " * (UPLOAD_LIMIT // 8 + 100_000), ("_413",)
-    ),
+    BadFile("oversized", "big.txt", lambda: b"neglect " * (UPLOAD_LIMIT // 8 + 100_000), ("_413",)),
 ]

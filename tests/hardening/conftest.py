@@ -7,6 +7,7 @@ All sample text is fictional and written for these tests.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -186,10 +187,8 @@ class LiveServer:
                 self.kill()
         if self.process is not None:
             # anything the server started (fork server, tagging pool) goes with it
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
     def job(self, job_id: str) -> dict[str, Any]:
         response = httpx.get(f"{self.url}/api/jobs/{job_id}", timeout=30)
@@ -200,7 +199,7 @@ class LiveServer:
 
 @pytest.fixture
 def live_server(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
-    """Start servers over `tmp_path/data` (several in turn, for restarts); all stopped at the end."""
+    """Servers over `tmp_path/data` (several in turn, for restarts); all stopped at the end."""
     started: list[LiveServer] = []
 
     def start(**env: str) -> LiveServer:

@@ -46,7 +46,7 @@ def _assert_error_shape(body: Any) -> None:
 def _assert_nothing_left(client: TestClient, data_dir: Path) -> None:
     found = audit(data_dir)
     assert found.tmp_files == [], "a half-written upload was left behind"
-    assert found.original_files == found.original_rows, "originals on disk and in the database differ"
+    assert found.original_files == found.original_rows, "originals on disk and in database differ"
     assert found.indexed == set(), "a failed file reached the index"
     assert client.get("/api/documents").json()["total"] == 0
     assert client.get("/api/search", params={"q": "neglect"}).json()["total"] == 0
@@ -150,7 +150,8 @@ def test_hostile_file_names_stay_labels(make_client: AppFactory, tmp_path: Path)
     created = {p for p in tmp_path.rglob("*")} - before
     for path in created:
         rel = path.relative_to(data_dir)  # raises if anything landed outside the data folder
-        assert rel.parts[0] in ("originals", "tmp") or rel.name.startswith(("jobs.sqlite3", "search.sqlite3")), rel
+        databases = rel.name.startswith(("jobs.sqlite3", "search.sqlite3"))
+        assert rel.parts[0] in ("originals", "tmp") or databases, rel
         if rel.parts[0] == "originals" and path.is_file():
             assert len(path.name) == 64 and path.parent.name == path.name[:2]
     assert not (tmp_path / "etc").exists()
@@ -222,4 +223,3 @@ def test_cli_single_bad_file_says_why_in_one_line(tmp_path: Path) -> None:
     assert "password" in lines[0] and "locked.pdf" in lines[0]
     assert "Traceback" not in output
     assert audit(tmp_path / "data").indexed == set()
-

@@ -134,9 +134,7 @@ def test_no_route_sets_a_cookie_and_cookies_grant_nothing(keyed: TestClient) -> 
 
 
 def test_searches_are_rate_limited_per_key(make_client: AppFactory) -> None:
-    client = make_client(
-        start_worker=False, api_keys=API_KEYS, rate_limit_searches_per_minute=5
-    )
+    client = make_client(start_worker=False, api_keys=API_KEYS, rate_limit_searches_per_minute=5)
     reader = {"Authorization": f"Bearer {KEYS['reader']}"}
     statuses = [client.get("/api/search", params={"q": "neglect"}, headers=reader).status_code]
     statuses += [
