@@ -103,6 +103,7 @@ ASSET_VERSION = hashlib.sha256(b"".join(f.etag.encode() for f in STATIC.values()
 NAV = [
     ("search", "/search", "Search"),
     ("dashboard", "/dashboard", "Theme dashboard"),
+    ("recommendations", "/recommendations", "Recommendations"),
     ("upload", "/upload", "Upload"),
     ("admin", "/admin", "Administration"),
 ]
@@ -140,6 +141,11 @@ def search_page(request: Request) -> HTMLResponse:
 @router.get("/dashboard", response_class=HTMLResponse)
 def dashboard_page(request: Request) -> HTMLResponse:
     return _page(request, "dashboard.html", "dashboard", "Theme dashboard")
+
+
+@router.get("/recommendations", response_class=HTMLResponse)
+def recommendations_page(request: Request) -> HTMLResponse:
+    return _page(request, "recommendations.html", "recommendations", "Recommendations")
 
 
 @router.get("/upload", response_class=HTMLResponse)

@@ -556,3 +556,49 @@ def test_text_has_enough_contrast(server: Server, page: Any, path: str) -> None:
     page.goto(f"{server.url}{path}")
     page.wait_for_load_state("networkidle")
     assert page.evaluate(CONTRAST_SCRIPT) == []
+
+
+def test_a_malformed_query_is_explained_not_broken(server: Server, page: Any) -> None:
+    answer = httpx.get(f"{server.url}/api/search", params={"q": '"hidden men'})
+    assert answer.status_code == 400
+    page.goto(f"{server.url}/search?q=%22hidden+men")
+    expect(page.locator("#search-error")).to_have_text(answer.json()["error"]["message"])
+    expect(page.locator(".doc-hit")).to_have_count(0)
+    # fixing the query in the box recovers without a reload
+    page.fill("#q", '"hidden men"')
+    page.press("#q", "Enter")
+    expect(page.locator("#search-error")).to_be_hidden()
+    expect(page.locator("#result-count")).not_to_be_empty()
+
+
+def test_recommendations_with_similar_ones_elsewhere(server: Server, page: Any) -> None:
+    expected = server.api("/api/recommendations", limit=20, similar=3)
+    assert expected["total"] > 0
+    page.goto(f"{server.url}/recommendations")
+    expect(page.locator("#rec-count")).to_contain_text(f"{expected['total']} recommendation")
+    items = page.locator("#rec-list > li")
+    expect(items).to_have_count(len(expected["items"]))
+    first = next(r for r in expected["items"] if r["similar"])
+    shown = page.locator("#rec-list > li", has_text=first["text"]).first
+    similar = shown.locator(".similar li")
+    expect(similar).to_have_count(len(first["similar"]))
+    best = first["similar"][0]
+    expect(similar.first).to_contain_text(f"{round(best['score'] * 100)}% similar")
+    screenshot(page, "recommendations")
+
+    # only the ones made elsewhere too: every one left has a close match
+    page.check("#rec-repeated")
+    page.click("#rec-form button[type=submit]")
+    page.wait_for_url(re.compile(r"repeated=1"))
+    close = [r for r in expected["items"] if any(s["score"] >= 0.3 for s in r["similar"])]
+    expect(items).to_have_count(len(close))
+
+    # a similar recommendation opens its document at that recommendation
+    if close:
+        link = items.first.locator(".similar a").first
+        href = link.get_attribute("href") or ""
+        index = href.rsplit("#r-", 1)[1]
+        link.click()
+        target = page.locator(f"#r-{index}")
+        expect(target).to_have_class(re.compile(r"\bcurrent\b"))
+        expect(target).to_be_in_viewport()

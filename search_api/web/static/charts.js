@@ -152,12 +152,23 @@ export function barChart(spec) {
   return root;
 }
 
-/** Shade from white to dark blue; returns [fill, text colour with enough contrast]. */
+function luminance(rgb) {
+  const f = (v) => {
+    const c = v / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  };
+  return 0.2126 * f(rgb[0]) + 0.7152 * f(rgb[1]) + 0.0722 * f(rgb[2]);
+}
+
+/** Shade from white to dark blue; returns [fill, whichever text colour contrasts more]. */
 function shade(ratio) {
   const from = [255, 255, 255];
   const to = [8, 48, 107];
   const rgb = from.map((f, i) => Math.round(f + (to[i] - f) * ratio));
-  return [`rgb(${rgb.join(",")})`, ratio > 0.45 ? "#ffffff" : INK];
+  const bg = luminance(rgb);
+  const onWhite = 1.05 / (bg + 0.05);
+  const onInk = (bg + 0.05) / (luminance([27, 27, 27]) + 0.05);
+  return [`rgb(${rgb.join(",")})`, onWhite > onInk ? "#ffffff" : INK];
 }
 
 /**

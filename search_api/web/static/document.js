@@ -132,8 +132,8 @@ function render(doc, labelOf) {
   if (!counts.length) themeList.append(el("li", {}, "None"));
 
   const recs = document.getElementById("recommendations");
-  recs.replaceChildren(...doc.recommendations.map((r) => el(
-    "li", { class: "recommendation" },
+  recs.replaceChildren(...doc.recommendations.map((r, i) => el(
+    "li", { class: "recommendation", id: `r-${i}`, tabindex: "-1" },
     el("p", {}, r.number ? el("strong", {}, `${r.number}. `) : null, r.text),
     el("p", { class: "hint" }, [
       r.addressee ? `To: ${r.addressee}` : null,
@@ -147,11 +147,11 @@ function render(doc, labelOf) {
 
 function goToHash() {
   const id = window.location.hash.slice(1);
-  if (!/^[ps]-\d+$/.test(id)) return;
+  if (!/^[psr]-\d+$/.test(id)) return;
   const target = document.getElementById(id);
   if (!target) return;
-  document.querySelectorAll(".passage.current").forEach((n) => n.classList.remove("current"));
-  if (target.classList.contains("passage")) target.classList.add("current");
+  document.querySelectorAll(".current").forEach((n) => n.classList.remove("current"));
+  if (target.id[0] !== "s") target.classList.add("current");
   target.scrollIntoView({ block: "center" });
   target.focus({ preventScroll: true });
 }

@@ -99,7 +99,13 @@ function facetGroup(facet, counts, selected, labelOf) {
     parts.push(
       el("button", {
         type: "button", class: "link-button",
-        onclick: () => { expanded.add(facet.name); render(current, lastResponse); },
+        onclick: () => {
+          expanded.add(facet.name);
+          render(current, lastResponse);
+          // keep the keyboard where the list grew: on the first value that was hidden
+          const next = document.querySelectorAll(`#${id} input`)[SHOWN];
+          if (next) next.focus();
+        },
       }, `Show all ${values.length}`),
     );
   }
