@@ -48,7 +48,7 @@ def run_extract(data: bytes, name: str, settings: Settings, isolated: bool) -> D
 
 
 @click.command("extract")
-@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("path", type=click.Path(path_type=Path))
 @click.option(
     "--isolated/--no-isolated",
     default=True,

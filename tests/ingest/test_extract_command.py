@@ -209,3 +209,10 @@ def test_same_bytes_give_the_same_json_in_every_process(sample: Path) -> None:
         )
         outputs.add(result.stdout)
     assert len(outputs) == 1
+
+
+def test_a_folder_is_one_line_too(tmp_path: Path) -> None:
+    folder = tmp_path / "reviews"
+    folder.mkdir()
+    code = _assert_one_line_failure(run("extract", folder), "reviews")
+    assert code == "not_a_file"
