@@ -514,8 +514,16 @@ _LINK = (
     r"\s*(?:[:|\-\u2013\u2014]\s*)?(?:(?:is|are|was|were|has been|have been)\s+)?"
     r"(?:(?:judged|graded|rated)\s+(?:to be\s+|as\s+)?)?"
 )
+# "The overall effectiveness of children's services in Westvale is judged to be good"
+_OF_SERVICES = (
+    r"(?:\s+of (?:the )?(?:local authority[\u2019']?s? )?children[\u2019']?s services"
+    r"(?: in [A-Z][\w'-]*(?: [A-Z][\w'-]*){0,3})?)?"
+)
 _JUDGEMENT_PATTERNS = [
-    (keys, re.compile(rf"\b{area}(?:\s*\([^)]{{0,40}}\))?{_LINK}{_GRADE}\b", re.IGNORECASE))
+    (
+        keys,
+        re.compile(rf"\b{area}(?:\s*\([^)]{{0,40}}\))?{_OF_SERVICES}{_LINK}{_GRADE}\b", re.I),
+    )
     for keys, area in _JUDGEMENT_AREAS
 ]
 _AREA_ONLY = [(keys, re.compile(rf"\b{area}\b", re.IGNORECASE)) for keys, area in _JUDGEMENT_AREAS]

@@ -388,3 +388,15 @@ def test_panel_table_without_an_agency_column_gives_no_agencies() -> None:
         ("J. Okafor | Independent Chair", 2, "table_row"),
     )
     assert "agencies" not in metadata
+
+
+def test_judgement_stated_in_a_sentence_with_the_service_named() -> None:
+    *_, metadata, _ = run(
+        "Inspection of Westvale local authority children's services",
+        "The overall effectiveness of children's services in Westvale is judged to be inadequate.",
+        "The experiences and progress of care leavers are good.",
+    )
+    assert metadata["judgements"] == {
+        "overall_effectiveness": "inadequate",
+        "care_leavers": "good",
+    }
