@@ -23,6 +23,8 @@ EXIT_CANNOT_READ = 2
 
 
 def _fail(name: str, reason: str, code: str) -> NoReturn:
+    """One line, whatever the file is called: control characters in a name are dropped."""
+    name = "".join(ch for ch in name if ch.isprintable()) or "unnamed"
     reason = " ".join(str(reason).split()) or "unknown reason"
     click.echo(f"reviewlens: cannot read {name}: {reason} ({code})", err=True)
     sys.exit(EXIT_CANNOT_READ)

@@ -216,3 +216,12 @@ def test_a_folder_is_one_line_too(tmp_path: Path) -> None:
     folder.mkdir()
     code = _assert_one_line_failure(run("extract", folder), "reviews")
     assert code == "not_a_file"
+
+
+def test_a_file_name_with_a_line_break_still_fails_on_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "two\nlines.pdf"
+    path.write_bytes(b"")
+    result = run("extract", path)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("reviewlens: cannot read twolines.pdf: ")
