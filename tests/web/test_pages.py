@@ -295,6 +295,17 @@ def test_dashboard_charts_match_the_frequency_api(server: Server, page: Any) -> 
     assert hits["total"] == row["passages"]
     expect(page.locator("#result-count")).to_contain_text(f"{hits['total']} passage")
 
+    # a heat map cell opens the search for passages carrying both themes
+    if pair:
+        cell = pair[0]
+        page.go_back()
+        page.wait_for_selector("body[data-ready=true]")
+        page.locator(
+            f"#chart-co g.cell[data-a='{cell['theme_a']}'][data-b='{cell['theme_b']}']"
+        ).click()
+        page.wait_for_url(re.compile(r"/search\?theme=.+&theme="))
+        expect(page.locator("#result-count")).to_contain_text(f"{cell['passages']} passage")
+
 
 def test_dashboard_by_quarter_and_passages(server: Server, page: Any) -> None:
     theme = server.api("/api/themes/frequency", by="quarter")["rows"][0]["theme"]
@@ -448,6 +459,15 @@ def test_search_form_by_keyboard(server: Server, page: Any) -> None:
     page.wait_for_url(re.compile(f"theme={focused['value']}"))
     expect(page.locator(f"#facet-theme input[value='{focused['value']}']")).to_be_focused()
     expect(page.locator(f"#facet-theme input[value='{focused['value']}']")).to_be_checked()
+    # "Show all" grows a facet list and leaves focus on the first value it revealed
+    page.goto(f"{server.url}/search")
+    more = page.locator("#facet-theme button")
+    expect(more).to_have_text(re.compile(r"^Show all \d+"))
+    before = page.locator("#facet-theme input").count()
+    more.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#facet-theme input")).not_to_have_count(before)
+    expect(page.locator("#facet-theme input").nth(before)).to_be_focused()
     # every control on the search form has a label
     unlabelled = page.evaluate(
         """() => [...document.querySelectorAll('#search-form input, #search-form select')]
