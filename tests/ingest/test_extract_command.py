@@ -225,3 +225,10 @@ def test_a_file_name_with_a_line_break_still_fails_on_one_line(tmp_path: Path) -
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1
     assert result.stderr.startswith("reviewlens: cannot read twolines.pdf: ")
+
+
+def test_extract_path_matches_extract_document(sample: Path) -> None:
+    from ingest.pipeline import extract_document, extract_path
+
+    assert extract_path(sample) == extract_document(sample.read_bytes(), sample.name)
+    assert extract_path(str(sample)).file_name == "scr-child-e.txt"
