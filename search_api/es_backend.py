@@ -417,18 +417,42 @@ class ElasticsearchBackend:
     def _next_open(self) -> bool:
         return bool(self._alias_targets(self.names.passages_next))
 
-    def _write_targets(self) -> list[tuple[str, str]]:
-        targets = [(self.names.passages, self.names.documents)]
-        if self._next_open():
-            targets.append((self.names.passages_next, self.names.documents_next))
-        return targets
+    def _alias_state(self) -> frozenset[tuple[str, str]]:
+        """(index, alias) for every index of this prefix, in one request: what writes must
+        check did not change under them (a rebuild committed or aborted by another process)."""
+        found = self.client.indices.get_alias(
+            index=self.names.pattern, ignore_unavailable=True, allow_no_indices=True
+        )
+        return frozenset(
+            (index, alias)
+            for index, body in found.body.items()
+            for alias in body.get("aliases", {})
+        )
+
+    @staticmethod
+    def is_versioned(index: str) -> bool:
+        """Whether a concrete index name is one this backend creates (`...-v<N>`)."""
+        return IndexNames.version_of(index) > 0
+
+    def _pairs(self, state: frozenset[tuple[str, str]], *, live: bool) -> list[tuple[str, str]]:
+        """Alias pairs to write to: the live pair (when `live`) and the rebuild pair if open."""
+        aliases = {alias for _, alias in state}
+        pairs = []
+        if live:
+            pairs.append((self.names.passages, self.names.documents))
+        if self.names.passages_next in aliases and self.names.documents_next in aliases:
+            pairs.append((self.names.passages_next, self.names.documents_next))
+        return pairs
 
     # --- writes ---------------------------------------------------------------------------
 
     def _old_indexes(self, documents: str, ids: list[str]) -> dict[str, list[int]]:
         if not ids:
             return {}
-        found = self.client.mget(index=documents, ids=ids, source=["passage_indexes"])
+        try:
+            found = self.client.mget(index=documents, ids=ids, source=["passage_indexes"])
+        except NotFoundError:  # a rebuild alias that went away; the caller checks and retries
+            return {}
         return {
             d["_id"]: list(d["_source"].get("passage_indexes", []))
             for d in found["docs"]
@@ -455,25 +479,43 @@ class ElasticsearchBackend:
             max_retries=3,
             initial_backoff=0.5,
             ignore_status=(404,),
+            # a write to an alias that has just gone must not auto-create an index of that name
+            require_alias=True,
         )
 
-    def _refresh(self, targets: list[tuple[str, str]]) -> None:
-        names = ",".join(name for pair in targets for name in pair)
-        self.client.indices.refresh(index=names)
+    def _refresh(self) -> None:
+        self.client.indices.refresh(index=self.names.pattern, allow_no_indices=True)
 
-    def _index_into(
-        self, docs: Iterable[Document], targets: Callable[[], list[tuple[str, str]]]
-    ) -> int:
+    def _stable(self, write: Callable[[frozenset[tuple[str, str]]], T]) -> T:
+        """Run `write` against the alias state and repeat it if the aliases moved meanwhile
+        (writes are idempotent), so a commit in another process cannot swallow a write that
+        went to the index it just dropped."""
+        for _ in range(5):
+            before = self._alias_state()
+            result = write(before)
+            if self._alias_state() == before:
+                return result
+        raise BackendUnavailable(
+            "Elasticsearch index aliases kept changing during a write; try again."
+        )
+
+    def _index_into(self, docs: Iterable[Document], *, live: bool) -> int:
         self._ensure()
         written = 0
         batch: list[Document] = []
         # documents go in groups so one bulk request carries many passages but memory stays flat
         group_passages = self.bulk_batch * 4
 
+        def write(current: list[Document], state: frozenset[tuple[str, str]]) -> None:
+            pairs = self._pairs(state, live=live)
+            if not pairs:
+                raise RuntimeError("No rebuild is open; call begin_rebuild first.")
+            for passages, documents in pairs:
+                self._write(current, passages, documents)
+
         def flush() -> None:
             current = list(batch)
-            for passages, documents in self._call(targets):
-                self._call(partial(self._write, current, passages, documents))
+            self._call(partial(self._stable, partial(write, current)))
 
         size = 0
         for doc in docs:
@@ -487,18 +529,18 @@ class ElasticsearchBackend:
         if batch:
             flush()
             written += len(batch)
-        self._call(lambda: self._refresh(targets()))
+        self._call(self._refresh)
         return written
 
     def index_documents(self, docs: Iterable[Document]) -> int:
-        return self._index_into(docs, self._write_targets)
+        return self._index_into(docs, live=True)
 
     def delete_document(self, document_id: str) -> bool:
         self._ensure()
 
-        def run() -> bool:
+        def delete(state: frozenset[tuple[str, str]]) -> bool:
             existed = False
-            for n, (passages, documents) in enumerate(self._write_targets()):
+            for n, (passages, documents) in enumerate(self._pairs(state, live=True)):
                 old = self._old_indexes(documents, [document_id])
                 if document_id not in old:
                     continue
@@ -508,10 +550,12 @@ class ElasticsearchBackend:
                     for i in old[document_id]
                 ]
                 actions.append({"_op_type": "delete", "_index": documents, "_id": document_id})
-                es_helpers.bulk(self.client, actions, ignore_status=(404,), refresh=True)
+                es_helpers.bulk(self.client, actions, ignore_status=(404,), require_alias=True)
             return existed
 
-        return self._call(run)
+        existed = self._call(partial(self._stable, delete))
+        self._call(self._refresh)
+        return existed
 
     # --- reads ----------------------------------------------------------------------------
 
@@ -1056,12 +1100,7 @@ class ElasticsearchBackend:
         self._call(run)
 
     def rebuild_documents(self, docs: Iterable[Document]) -> int:
-        def targets() -> list[tuple[str, str]]:
-            if not self._next_open():
-                raise RuntimeError("No rebuild is open; call begin_rebuild first.")
-            return [(self.names.passages_next, self.names.documents_next)]
-
-        return self._index_into(docs, targets)
+        return self._index_into(docs, live=False)
 
     def commit_rebuild(self) -> None:
         self._ensure()

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -292,3 +293,58 @@ def test_significant_text_finds_what_is_new(es_factory: BackendFactory) -> None:
     # words only the recent passages use stand out; words both periods share do not
     assert {"cuckooing", "flat"} <= terms
     assert not terms & {"visit", "health", "family", "home"}
+
+
+def test_writes_survive_rebuilds_committed_by_another_process(
+    es_factory: BackendFactory,  # noqa: F811
+) -> None:
+    """The API's worker keeps indexing uploads while a `reviewlens reindex` in another process
+    begins, fills and commits rebuilds; no upload may end up only in a dropped index."""
+    worker = es_factory(expand=data.expand)
+    reindexer = es_factory(expand=data.expand)  # same prefix, its own client and state
+    worker.index_documents(data.ALL)
+    uploads = [
+        Document(
+            id=f"{0xABC000 + n:064x}",
+            file_name=f"upload-{n}.txt",
+            media_type="text/plain",
+            size_bytes=1,
+            year=2024,
+            passages=[
+                Passage(
+                    index=0,
+                    text=f"Upload {n} describes a missed visit.",
+                    lemmas=data.lemma_text(f"Upload {n} describes a missed visit."),
+                )
+            ],
+        )
+        for n in range(25)
+    ]
+    kept: list[Document] = []  # originals are kept before they are indexed
+    errors: list[BaseException] = []
+
+    def upload_all() -> None:
+        try:
+            for doc in uploads:
+                kept.append(doc)
+                worker.index_documents([doc])
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    thread = threading.Thread(target=upload_all)
+    thread.start()
+    rebuilds = 0
+    while thread.is_alive() or rebuilds == 0:
+        reindexer.begin_rebuild()
+        known = list(kept)  # as a reindex does: open the new index, then list the originals
+        reindexer.rebuild_documents([*data.ALL, *known])
+        reindexer.commit_rebuild()
+        rebuilds += 1
+    thread.join()
+    assert errors == []
+    assert worker.count() == len(data.ALL) + len(uploads)
+    missed = worker.search(SearchRequest(query='"missed visit"', limit=100, facets=False))
+    assert missed.total == len(uploads)
+    # a write racing a commit never auto-creates an index named after a vanished alias
+    indices = worker.client.indices.get(index=f"{worker.names.prefix}-*").body
+    assert all(ElasticsearchBackend.is_versioned(name) for name in indices), sorted(indices)
