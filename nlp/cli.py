@@ -56,7 +56,7 @@ def _extract(data: bytes, name: str) -> Document:
 
 
 @click.command("tag")
-@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("path", type=click.Path(path_type=Path))
 @click.option(
     "--taxonomy",
     "taxonomy_path",
@@ -64,26 +64,51 @@ def _extract(data: bytes, name: str) -> Document:
     default=None,
     help="Taxonomy YAML to tag with (default: REVIEWLENS_TAXONOMY_PATH or the bundled one).",
 )
-def tag(path: Path, taxonomy_path: Path | None) -> None:
+@click.option(
+    "--processes",
+    type=int,
+    default=0,
+    show_default=True,
+    help="For a folder: processes to tag over (0: one per core).",
+)
+def tag(path: Path, taxonomy_path: Path | None, processes: int) -> None:
     """Print the extracted document of PATH as JSON, with themes, agencies and stance.
 
     Each passage gets `themes` (id, label, evidence), `agencies` and `stance`; the document
-    gets `themes` (theme id -> passage count) and `theme_summary`.
+    gets `themes` (theme id -> passage count) and `theme_summary`. For a folder, every file in
+    it is tagged and printed as one JSON document per line; files that cannot be read are
+    listed on stderr with the reason, and the exit status is then 2.
     """
-    from nlp.tagger import default_taxonomy, tag_document
+    from nlp.tagger import default_taxonomy, tag_document, tag_documents
     from nlp.taxonomy import load_taxonomy
 
+    try:
+        taxonomy = load_taxonomy(taxonomy_path) if taxonomy_path else default_taxonomy()
+    except ReviewLensError as error:
+        _fail(path.name, error.message, error.code)
+    if path.is_dir():
+        documents, failed = [], 0
+        for item in sorted(p for p in path.iterdir() if p.is_file()):
+            try:
+                documents.append(_extract(item.read_bytes(), item.name))
+            except (ReviewLensError, OSError) as error:
+                failed += 1
+                reason = getattr(error, "message", None) or getattr(error, "strerror", "")
+                code = getattr(error, "code", "unreadable")
+                click.echo(f"reviewlens: cannot tag {item.name}: {reason} ({code})", err=True)
+        for document in tag_documents(documents, taxonomy, n_process=processes):
+            click.echo(json.dumps(document.model_dump(mode="json"), ensure_ascii=False))
+        if failed:
+            sys.exit(EXIT_CANNOT_READ)
+        return
     name = path.name
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         _fail(name, "no such file", "not_found")
-    except IsADirectoryError:
-        _fail(name, "it is a folder, not a file", "not_a_file")
     except OSError as error:
         _fail(name, error.strerror or "the file could not be opened", "unreadable")
     try:
-        taxonomy = load_taxonomy(taxonomy_path) if taxonomy_path else default_taxonomy()
         document = tag_document(_extract(data, name), taxonomy)
     except ReviewLensError as error:
         _fail(name, error.message, error.code)

@@ -88,3 +88,17 @@ def test_evaluate_refuses_to_list_heldout_errors() -> None:
     result = reviewlens("evaluate", "--split", "heldout", "--errors")
     assert result.returncode == 2
     assert "only for the dev split" in result.stderr
+
+
+def test_tag_a_folder_prints_json_lines_and_lists_failures(tmp_path: Path) -> None:
+    folder = tmp_path / "reviews"
+    folder.mkdir()
+    (folder / "a.txt").write_text(REVIEW, encoding="utf-8")
+    (folder / "b.txt").write_text("The home conditions were poor and neglect was evident.\n")
+    (folder / "c.pdf").write_bytes(b"%PDF-1.7\n1 0 obj truncated")
+    result = reviewlens("tag", str(folder), "--processes", "2")
+    assert result.returncode == 2
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [doc["file_name"] for doc in lines] == ["a.txt", "b.txt"]
+    assert lines[1]["themes"] == {"neglect": 1}
+    assert "cannot tag c.pdf" in result.stderr and "(corrupt_file)" in result.stderr
