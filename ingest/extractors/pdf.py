@@ -556,8 +556,11 @@ def _ocr_page(page: Any, page_number: int, settings: Settings) -> list[Block]:
     paragraphs: dict[tuple[int, int], dict[int, list[str]]] = {}
     for i, word in enumerate(data["text"]):
         word = (word or "").strip()
-        if not word or float(data["conf"][i]) < 0:
+        confidence = float(data["conf"][i])
+        if not word or confidence < 0:
             continue
+        if confidence < 50 and not any(ch.isalnum() for ch in word):
+            continue  # specks on the scan read as stray punctuation
         key = (int(data["block_num"][i]), int(data["par_num"][i]))
         paragraphs.setdefault(key, {}).setdefault(int(data["line_num"][i]), []).append(word)
     blocks: list[Block] = []
