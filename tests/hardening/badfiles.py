@@ -166,3 +166,41 @@ BAD_FILES = [
     BadFile("thousands_of_pages", "long.pdf", many_pages_pdf, ("too_many_pages",)),
     BadFile("oversized", "big.txt", lambda: b"neglect " * (UPLOAD_LIMIT // 8 + 100_000), ("_413",)),
 ]
+
+
+def slow_pdf(pages: int = 300) -> bytes:
+    """A long, ordinary text PDF (every page different): slow to read, nothing hostile in it."""
+    pdf = FPDF(format="A4")
+    for number in range(1, pages + 1):
+        pdf.add_page()
+        pdf.set_font("Helvetica", size=11)
+        for line in range(30):
+            pdf.multi_cell(
+                0,
+                6,
+                f"{number}.{line} Visit {number * 31 + line}: the worker recorded concern "
+                f"number {number * 97 + line} about the home, dated week {line + number}.",
+                new_x="LMARGIN",
+                new_y="NEXT",
+            )
+    return bytes(pdf.output())
+
+
+# test-only extraction functions for the sandbox (module level, so a child process can load them)
+def hang_forever(data: bytes, file_name: str) -> None:
+    import time
+
+    while True:
+        time.sleep(1)
+
+
+def crash_hard(data: bytes, file_name: str) -> None:
+    import ctypes
+
+    ctypes.string_at(0)  # a read of address zero: SIGSEGV, as a broken native parser would
+
+
+def allocate_without_end(data: bytes, file_name: str) -> None:
+    hoard = []
+    while True:
+        hoard.append(bytearray(50 * 1024 * 1024))
