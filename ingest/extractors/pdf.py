@@ -623,7 +623,8 @@ def _flow_blocks(
         after_colon = bool(blocks) and blocks[-1].text.endswith((":", ";"))
         text = join_lines([line.text for line in current])
         if text:
-            if all(heading[id(line)] for line in current):
+            # large type over many lines is a pull quote or summary box, not a heading
+            if all(heading[id(line)] for line in current) and len(text) <= 200:
                 level = levels.get(first.size) if first.size > body * 1.15 else None
                 level = level or (max(levels.values(), default=0) + 1)
                 blocks.append(
