@@ -168,24 +168,6 @@ BAD_FILES = [
 ]
 
 
-def slow_pdf(pages: int = 300) -> bytes:
-    """A long, ordinary text PDF (every page different): slow to read, nothing hostile in it."""
-    pdf = FPDF(format="A4")
-    for number in range(1, pages + 1):
-        pdf.add_page()
-        pdf.set_font("Helvetica", size=11)
-        for line in range(30):
-            pdf.multi_cell(
-                0,
-                6,
-                f"{number}.{line} Visit {number * 31 + line}: the worker recorded concern "
-                f"number {number * 97 + line} about the home, dated week {line + number}.",
-                new_x="LMARGIN",
-                new_y="NEXT",
-            )
-    return bytes(pdf.output())
-
-
 # test-only extraction functions for the sandbox (module level, so a child process can load them)
 def hang_forever(data: bytes, file_name: str) -> None:
     import time
@@ -204,3 +186,26 @@ def allocate_without_end(data: bytes, file_name: str) -> None:
     hoard = []
     while True:
         hoard.append(bytearray(50 * 1024 * 1024))
+
+
+def scanned_pdf(pages: int = 12) -> bytes:
+    """Pages that are only pictures of text: each needs OCR, which takes seconds per page."""
+    from PIL import ImageFont
+
+    font = ImageFont.load_default(size=40)
+    pdf = FPDF(unit="mm", format="A4")
+    for number in range(pages):
+        image = Image.new("L", (1650, 2300), 255)
+        draw = ImageDraw.Draw(image)
+        for line in range(24):
+            draw.text(
+                (90, 90 + line * 88),
+                f"Entry {number}.{line}: the social worker visited and saw the baby asleep.",
+                fill=0,
+                font=font,
+            )
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG")
+        pdf.add_page()
+        pdf.image(buffer, x=0, y=0, w=210, h=297)
+    return bytes(pdf.output())
