@@ -96,8 +96,8 @@ def _search_latencies(client: TestClient, job_id: str, limit_s: float) -> list[f
 def test_slow_file_fails_alone_while_search_answers(
     make_client: AppFactory, tmp_path: Path
 ) -> None:
-    """A scanned PDF (OCR takes seconds a page) under a 4 s extraction limit (the memory ceiling is proven above with an
-    extractor that allocates without end)."""
+    """A scanned PDF (OCR takes seconds a page) under a 4 s extraction limit. The memory
+    ceiling is proven above with an extractor that allocates without end."""
     client = make_client(extract_timeout_s=4)
     good = client.post("/api/documents", files=[("files", ("a.txt", review_bytes(1)))]).json()
     wait_jobs(lambda j: client.get(f"/api/jobs/{j}").json(), [good["jobs"][0]["id"]], 120)
