@@ -362,10 +362,11 @@ def resolve_themes(doc: Doc, apply_filter: bool = True) -> dict[str, list[ThemeH
     for theme, (parts, needed) in state.composites.items():
         if theme in out or theme in ruled_out:
             continue
-        present = [p for p in parts if p in out and any(not h.weak for h in out[p])]
+        # a part counts if it is tagged, or has any counted signal at all (weak included)
+        present = [p for p in parts if p in out or counted.get(p)]
         own = [h for h in counted.get(theme, []) if h.counts]
         if len(present) >= needed or (own and len(present) >= needed - 1 and present):
-            out[theme] = own + [h for p in present for h in out[p] if not h.weak]
+            out[theme] = own + [h for p in present for h in out.get(p, counted.get(p, []))]
     implies = state.implies
     for theme in list(out):
         if all(h.weak for h in out[theme]):
