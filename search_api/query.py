@@ -7,6 +7,7 @@ either a `Node` or a `QueryError`, never another exception.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -70,6 +71,7 @@ class _Tok:
 
 
 _OPERATORS = {"AND", "OR", "NOT"}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
 def _tokenise(text: str) -> list[_Tok]:
@@ -286,6 +288,8 @@ def parse_query(text: str, expand: Expand | None = None) -> Node:
         raise QueryError("The query must be text.")
     if len(text) > MAX_QUERY_LENGTH:
         raise QueryError(f"The query is longer than {MAX_QUERY_LENGTH} characters.")
+    # control characters are never indexed, and a NUL would cut the engine's query string short
+    text = _CONTROL.sub(" ", text)
     if not text.strip():
         raise QueryError('The query is empty: type a word or a "phrase" to search for.')
     node = _Parser(_tokenise(text), expand).parse()
