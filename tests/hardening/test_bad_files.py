@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
+import time
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +24,7 @@ from badfiles import (
     BadFile,
     huge_page_image_pdf,
 )
-from conftest import REVIEWLENS, AppFactory, audit, review_bytes, wait_jobs
+from conftest import REVIEWLENS, AppFactory, LiveServer, audit, review_bytes, wait_jobs
 from fastapi.testclient import TestClient
 
 LIMITS: dict[str, Any] = {
@@ -223,3 +226,37 @@ def test_cli_single_bad_file_says_why_in_one_line(tmp_path: Path) -> None:
     assert "password" in lines[0] and "locked.pdf" in lines[0]
     assert "Traceback" not in output
     assert audit(tmp_path / "data").indexed == set()
+
+
+@pytest.mark.slow
+@pytest.mark.integration
+def test_declared_oversize_gets_413_before_the_body(
+    live_server: Callable[..., LiveServer], tmp_path: Path
+) -> None:
+    """A raw socket declares 10 GB and sends a few bytes: the 413 must come at once."""
+    server = live_server(REVIEWLENS_MAX_UPLOAD_BYTES=str(UPLOAD_LIMIT))
+    head = (
+        "POST /api/documents HTTP/1.1\r\n"
+        f"Host: 127.0.0.1:{server.port}\r\n"
+        "Content-Type: multipart/form-data; boundary=b0undary\r\n"
+        "Content-Length: 10737418240\r\n\r\n"
+        "--b0undary\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        started = time.monotonic()
+        sock.sendall(head)
+        received = b""
+        while b"\r\n\r\n" not in received or not received.rstrip().endswith(b"}"):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            received += chunk
+        elapsed = time.monotonic() - started
+    status_line, _, rest = received.partition(b"\r\n")
+    assert status_line.split()[1] == b"413", received[:200]
+    headers, _, body = rest.partition(b"\r\n\r\n")
+    assert b"application/json" in headers.lower()
+    assert json.loads(body)["error"]["code"] == "payload_too_large"
+    assert elapsed < 3.0, f"the refusal took {elapsed:.1f} s"
+    found = audit(tmp_path / "data")
+    assert found.tmp_files == [] and found.original_rows == set()
