@@ -229,14 +229,15 @@ class ThemeMatcher:
         self.taxonomy = taxonomy
         self.lemma_matcher = PhraseMatcher(nlp.vocab, attr="LEMMA")
         self.orth_matcher = PhraseMatcher(nlp.vocab, attr="ORTH")
-        self.token_matcher = Matcher(nlp.vocab, validate=True)
+        # one Matcher per token pattern, each run only when the words it needs are present:
+        # running every pattern on every passage was the slowest part of the pipeline
+        self.token_matchers: list[tuple[list[frozenset[int]], Matcher]] = []
         self._keys: dict[int, tuple[str, str]] = {}
         self.implies = {t.id: list(t.implies) for t in taxonomy.themes if t.implies}
         self.composites = {
             t.id: (list(t.composite_of), t.composite_min) for t in taxonomy.themes if t.composite_of
         }
         # per token pattern, the word sets it needs; the Matcher runs only when one could match
-        self._requirements: list[list[frozenset[int]]] = []
         for theme in taxonomy.themes:
             for kind, phrases in (
                 ("strong", theme.phrases),
@@ -260,20 +261,23 @@ class ThemeMatcher:
             if theme.token_patterns:
                 key = f"{theme.id}|strong"
                 self._keys[nlp.vocab.strings.add(key)] = (theme.id, "strong")
-                self.token_matcher.add(key, theme.token_patterns)
                 for pattern in theme.token_patterns:
-                    self._requirements.append(_requirements(nlp, pattern))
+                    matcher = Matcher(nlp.vocab, validate=True)
+                    matcher.add(key, [pattern])
+                    self.token_matchers.append((_requirements(nlp, pattern), matcher))
 
-    def _may_match_tokens(self, doc: Doc) -> bool:
-        if not self._requirements:
-            return False
+    def _token_matches(self, doc: Doc) -> list[tuple[int, int, int]]:
+        if not self.token_matchers:
+            return []
         words = set(doc.to_array([LEMMA, LOWER]).ravel().tolist())
-        return any(all(not req.isdisjoint(words) for req in reqs) for reqs in self._requirements)
+        out: list[tuple[int, int, int]] = []
+        for requirements, matcher in self.token_matchers:
+            if all(not req.isdisjoint(words) for req in requirements):
+                out += matcher(doc)
+        return out
 
     def __call__(self, doc: Doc) -> Doc:
-        matches = self.lemma_matcher(doc) + self.orth_matcher(doc)
-        if self._may_match_tokens(doc):
-            matches += self.token_matcher(doc)
+        matches = self.lemma_matcher(doc) + self.orth_matcher(doc) + self._token_matches(doc)
         hits: list[ThemeHit] = []
         exclusions: dict[str, list[tuple[int, int]]] = {}
         keys = self._keys
@@ -790,20 +794,30 @@ class NegationScope:
         self.post_window = post_window
         self.meta_window = meta_window
         self._kind = {nlp.vocab.strings[k]: k for k, _ in self._kinds}
+        self._colon = nlp.vocab.strings.add(":")
 
     def __call__(self, doc: Doc) -> Doc:
         state = _state(doc)
         if not state.hits:
             return doc
         starts = set(state.sent_starts)
-        cues = [
-            _Cue(self._kind[m], s, e, doc[s:e].text)
-            for m, s, e in self.matcher(doc)
+        kinds = self._kind
+        colon = self._colon
+        cues: list[_Cue] = []
+        for m, s, e in self.matcher(doc):
+            kind = kinds[m]
+            if kind in ("term", "comma"):
+                # positions only: building span text for every comma is the slow part
+                cues.append(_Cue(kind, s, e))
+                continue
+            text = doc[s:e].text
             # "had" is hypothetical only when it opens a sentence ("Had the bruise been seen")
-            if not (self._kind[m] == "hypo" and doc[s].lower_ == "had" and s not in starts)
-        ]
+            if kind == "hypo" and text.lower() == "had" and s not in starts:
+                continue
+            cues.append(_Cue(kind, s, e, text))
+        colons = sum(1 for c in cues if c.kind == "term" and doc[c.start].orth == colon)
         # only build the passage text (slow) when it could be a glossary
-        if sum(c.text == ":" for c in cues) >= 2 and len(_GLOSSARY_ENTRY.findall(doc.text)) >= 2:
+        if colons >= 2 and len(_GLOSSARY_ENTRY.findall(doc.text)) >= 2:
             for hit in state.hits:
                 hit.hypothetical, hit.cue = True, "glossary"
             return doc
