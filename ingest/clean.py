@@ -201,7 +201,9 @@ def remove_running_lines(blocks: list[Block], edge: int = 3) -> list[Block]:
         if block.page is not None:
             by_page.setdefault(block.page, []).append(index)
     if len(by_page) < 2:
-        return blocks
+        # one page: nothing can repeat, but a bare page number at its top or foot still goes
+        ends = {i for indices in by_page.values() for i in indices[:edge] + indices[-edge:]}
+        return [b for i, b in enumerate(blocks) if i not in ends or not _PAGE_NUMBER.match(b.text)]
     pages = len(by_page)
     needed = max(2, math.ceil(pages * 0.4))
     exact: Counter[str] = Counter()

@@ -149,44 +149,71 @@ def _stream_lines(textpage: Any, reader: _PageReader) -> list[_Line]:
     return [reader.line_in_rect(index, *span) for index, span in enumerate(spans)]
 
 
-def _page_runs(textpage: Any, reader: _PageReader) -> list[_Line]:
-    """Text runs: pdfium's rectangles, which break at gaps between columns and cells.
+def _split_between(right: float, left: float, bottom: float, top: float, walls: list[Box]) -> bool:
+    """Whether a drawn cell border stands in the gap between two pieces of text."""
+    for x0, y0, x1, y1 in walls:
+        if y0 <= top and bottom <= y1 and any(right - 1 <= x <= left + 1 for x in (x0, x1)):
+            return True
+    return False
 
-    Rectangles come in character order, so each run's text is the slice of the page text
-    between its first character and the next run's; asking pdfium for the text inside each
-    rectangle instead costs a scan of the page per run.
+
+def _page_runs(textpage: Any, reader: _PageReader, walls: list[Box]) -> list[_Line]:
+    """Text runs: stretches of a line without a wide gap, so columns and cells stay apart.
+
+    pdfium's rectangles come in character order, one per word or even one per glyph (browsers
+    place glyphs one by one), so neighbours on a line are joined unless a gap of about an em,
+    or a cell border, separates them. Each run's text is then the slice of the page text from
+    its first character to the next run's, which keeps words whole and ligatures single.
     """
     c = reader.c
-    boxes: list[tuple[float, float, float, float]] = []
-    firsts: list[int] = []
+    left, right, bottom, top = reader.refs
+    groups: list[list[float]] = []  # [x0, bottom, x1, top] per run, in character order
     for index in range(reader.rect_count):
-        left, bottom, right, top = textpage.get_rect(index)
-        boxes.append((left, bottom, right, top))
-        firsts.append(
-            c.FPDFText_GetCharIndexAtPos(
-                textpage, left + 0.5, (bottom + top) / 2, 2.0, max(1.0, (top - bottom) / 2)
-            )
+        c.FPDFText_GetRect(reader.tp, index, left, top, right, bottom)
+        box = [reader.left.value, reader.bottom.value, reader.right.value, reader.top.value]
+        if groups:
+            run = groups[-1]
+            smaller = max(min(run[3] - run[1], box[3] - box[1]), 0.5)
+            line_height = max(run[3] - run[1], box[3] - box[1], 1.0)
+            overlap = min(run[3], box[3]) - max(run[1], box[1])
+            gap = box[0] - run[2]
+            if (
+                overlap >= 0.5 * smaller
+                and -line_height < gap < 0.9 * line_height
+                and not (walls and _split_between(run[2], box[0], box[1], box[3], walls))
+            ):
+                run[0], run[1] = min(run[0], box[0]), min(run[1], box[1])
+                run[2], run[3] = max(run[2], box[2]), max(run[3], box[3])
+                continue
+        groups.append(box)
+    firsts = [
+        c.FPDFText_GetCharIndexAtPos(
+            reader.tp, g[0] + 0.5, (g[1] + g[3]) / 2, 2.0, max(1.0, (g[3] - g[1]) / 2)
         )
+        for g in groups
+    ]
     text = reader.page_text
     sliceable = len(text) == textpage.count_chars() and all(
         0 <= a < b for a, b in zip(firsts, firsts[1:] + [len(text)], strict=True)
     )
     runs: list[_Line] = []
-    for index, (left, bottom, right, top) in enumerate(boxes):
+    for index, (x0, y0, x1, y1) in enumerate(groups):
         first = firsts[index]
         if sliceable:
             end = firsts[index + 1] if index + 1 < len(firsts) else len(text)
             run_text = " ".join(text[first:end].split())
         else:
-            run_text = textpage.get_text_bounded(left, bottom, right, top).strip()
+            inset = (y1 - y0) * 0.25  # keep clear of the lines above and below
+            run_text = " ".join(textpage.get_text_bounded(x0, y0 + inset, x1, y1 - inset).split())
         if not run_text:
             continue
         if first < 0:
-            size, bold = top - bottom, False
+            size, bold = y1 - y0, False
         else:
-            size = float(c.FPDFText_GetFontSize(textpage, first))
-            bold = reader.bold(first)
-        runs.append(_Line(run_text, left, right, bottom, round(size, 1), bold))
+            size = float(c.FPDFText_GetFontSize(reader.tp, first))
+            maybe_heading = len(run_text) <= 140 and not run_text.endswith(".")
+            bold = maybe_heading and reader.bold(first)
+        runs.append(_Line(run_text, x0, x1, y0, round(size, 1), bold))
     return runs
 
 
@@ -226,50 +253,59 @@ def _group_rows(runs: list[_Line]) -> list[list[_Line]]:
 
 
 def _find_gutter(rows: list[list[_Line]], width: float) -> float | None:
-    """The x of a vertical gap that splits most lines in two, if the page has two columns."""
-    if len(rows) < 6 or sum(1 for row in rows if len(row) >= 2) < 3:
-        return None  # most pages: no line splits in two, so no columns
+    """The x of a vertical gap that splits the page's multi-run lines in two, if it has columns.
+
+    Lines that run across the gap (a heading or paragraph above the columns) are allowed: they
+    become bands. A table is told apart by lines that split more than once.
+    """
+    split_rows = [row for row in rows if len(row) >= 2]
+    if len(split_rows) < 3 or sum(1 for row in split_rows if len(row) > 2) > len(split_rows) // 4:
+        return None
     best: tuple[int, float] | None = None
     for step in range(30, 71):
         x = width * step / 100
-        crossing = sum(1 for row in rows for run in row if run.x0 < x < run.x1)
-        left = sum(1 for row in rows if any(run.x1 <= x for run in row))
-        right = sum(1 for row in rows if any(run.x0 >= x for run in row))
-        if left >= 3 and right >= 3 and (best is None or crossing < best[0]):
-            best = (crossing, x)
-    if best is None or best[0] > max(1, len(rows) // 8):
+        split = 0
+        for row in split_rows:
+            if any(run.x0 < x < run.x1 for run in row):
+                continue
+            if any(run.x1 <= x for run in row) and any(run.x0 >= x for run in row):
+                split += 1
+        if best is None or split > best[0]:
+            best = (split, x)
+    if best is None or best[0] < 3 or best[0] < 0.6 * len(split_rows):
         return None
-    gutter = best[1]
-    both = sum(
-        1 for row in rows if any(r.x1 <= gutter for r in row) and any(r.x0 >= gutter for r in row)
-    )
-    # columns, not a table: the gap is the only split, and lines on each side are long
-    multi_split = sum(1 for row in rows if len(row) > 2)
-    if both < 3 or multi_split > len(rows) // 4:
-        return None
-    return gutter
+    return best[1]
 
 
 def _columns_in_order(rows: list[list[_Line]], gutter: float) -> list[list[_Line]]:
     """Flows in reading order: left column then right, banded by full-width lines."""
     flows: list[list[_Line]] = []
+    full: list[_Line] = []
     left: list[_Line] = []
     right: list[_Line] = []
 
-    def flush() -> None:
-        for flow in (left, right):
+    def flush(*parts: list[_Line]) -> None:
+        for flow in parts:
             if flow:
                 flows.append(list(flow))
                 flow.clear()
 
+    in_columns = False
     for row in rows:
         if any(run.x0 < gutter < run.x1 for run in row):
-            flush()
-            flows.append(row)
+            flush(left, right)
+            full.extend(row)  # consecutive full-width lines read as one flow
+            in_columns = False
             continue
+        left_only = all(run.x1 <= gutter for run in row)
+        if left_only and not in_columns:
+            full.extend(row)  # the short last line of a full-width paragraph, or a heading
+            continue
+        in_columns = True
+        flush(full)
         left.extend(run for run in row if run.x1 <= gutter)
         right.extend(run for run in row if run.x0 >= gutter)
-    flush()
+    flush(full, left, right)
     return flows
 
 
@@ -431,6 +467,7 @@ class _PdfPage:
         self.number = number
         self.flows: list[_Flow] = []
         self.ocr_blocks: list[Block] = []
+        self.columns = False  # read as two columns
 
 
 def _read_page(
@@ -450,11 +487,15 @@ def _read_page(
         # a line whose number or bullet hangs in the margin is two runs but reads fine in
         # content order; only other splits (columns, table cells) need the positional reader
         labelled = sum(1 for line in lines if _LABEL_START.match(line.text))
-        if reader.rect_count <= len(lines) + 1 + labelled:
+        runs: list[_Line] | None = None
+        if reader.rect_count > len(lines) + 1 + labelled:
+            runs = _page_runs(textpage, reader, shapes.boxes)
+            if len(runs) <= len(lines) + 1 + labelled:
+                runs = None  # glyph-by-glyph rectangles, but no columns or cells after all
+        if runs is None:
             _mark_bullets(lines, shapes.marks)
             result.flows.append(_Flow(lines))
             return result
-        runs = _page_runs(textpage, reader)
         _mark_bullets(runs, shapes.marks)
         tables = _box_tables(shapes.boxes, runs) if len(shapes.boxes) >= 4 else []
         if not tables and shapes.rules >= 6:
@@ -467,6 +508,7 @@ def _read_page(
         if not tables:
             gutter = _find_gutter(rows, float(page.get_width()))
             if gutter is not None:
+                result.columns = True
                 result.flows.extend(_Flow(flow) for flow in _columns_in_order(rows, gutter))
                 return result
         pending = sorted(tables, key=lambda table: -table.top)
@@ -678,6 +720,23 @@ def _flow_blocks(
     return blocks
 
 
+def _rejoin_column_breaks(blocks: list[Block]) -> list[Block]:
+    """A paragraph cut off at the foot of a column goes on at the top of the next one."""
+    out: list[Block] = []
+    for block in blocks:
+        previous = out[-1] if out else None
+        if (
+            previous is not None
+            and previous.kind == block.kind == "paragraph"
+            and not previous.text.endswith((".", "?", "!", ":", ";", '"', "\u201d", ")"))
+            and block.text[:1].islower()
+        ):
+            out[-1] = previous.model_copy(update={"text": join_lines([previous.text, block.text])})
+        else:
+            out.append(block)
+    return out
+
+
 def _heading_levels(pages: list[_PdfPage], body: float) -> dict[float, int]:
     sizes = sorted(
         {
@@ -747,8 +806,10 @@ def extract_pdf(data: bytes, file_name: str, settings: Settings) -> RawDocument:
     blocks: list[Block] = []
     for read in pages:
         blocks.extend(read.ocr_blocks)
+        page_blocks: list[Block] = []
         for flow in read.flows:
-            blocks.extend(_flow_blocks(flow, read.number, body, gap, levels))
+            page_blocks.extend(_flow_blocks(flow, read.number, body, gap, levels))
+        blocks.extend(_rejoin_column_breaks(page_blocks) if read.columns else page_blocks)
     return RawDocument(
         media_type=PDF,
         page_count=page_count,

@@ -7,7 +7,9 @@ extraction must contain. Builders return bytes and never touch the file system.
 from __future__ import annotations
 
 import io
+import subprocess
 import zipfile
+from pathlib import Path
 from typing import Any
 
 import docx
@@ -393,3 +395,42 @@ def banded_two_column_pdf() -> bytes:
             pdf.text(20, y, "This full-width sentence runs across both columns of the page body.")
             y += 14
     return bytes(pdf.output())
+
+
+BROWSER_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>Practice review: Child Y</title>
+<style>
+@page { size: A4; margin: 20mm; }
+body { font-family: "DejaVu Serif", serif; font-size: 11pt; text-align: justify; }
+h1 { font-size: 20pt } h2 { font-size: 14pt }
+.cols { column-count: 2; column-gap: 10mm }
+</style></head><body>
+<h1>Practice review: Child Y</h1>
+<h2>1. Introduction</h2>
+<p>1.1 The official notification described a difficult first fortnight in which practitioners
+from several offices struggled to find the flat, and the first visit was made by an unqualified
+officer.</p>
+<h2>2. Findings</h2>
+<div class="cols">
+<p>Column text begins here and describes how the school nurse noticed weight loss over the
+autumn term, recorded it carefully, and then waited for the family doctor to respond.</p>
+<p>The second paragraph of the columns explains that the family doctor did not receive the
+letter, because the surgery had merged with another practice and the mailbox was unmonitored
+for weeks.</p>
+<p>A third paragraph finishes the findings by noting that nobody checked whether the letter had
+arrived, and that the child was not seen again by a health professional until the winter.</p>
+</div></body></html>
+"""
+
+
+def browser_pdf(chromium: str, folder: Path) -> bytes:
+    """The page above printed by headless Chromium: glyph-by-glyph text, real fonts, columns."""
+    source = folder / "page.html"
+    target = folder / "page.pdf"
+    source.write_text(BROWSER_PAGE, encoding="utf-8")
+    subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+         f"--print-to-pdf={target}", source.as_uri()],
+        check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    return target.read_bytes()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 from fixtures_bad import (
@@ -14,6 +15,7 @@ from fixtures_bad import (
     SCANNED_TEXT,
     TABLE_ROWS,
     banded_two_column_pdf,
+    browser_pdf,
     docx_bytes,
     docx_with_revisions,
     drawn_bullets_pdf,
@@ -86,6 +88,24 @@ def test_pdf_full_width_line_splits_the_columns_into_bands() -> None:
     joined = " ".join(texts(raw))
     full = joined.index("This full-width sentence")
     assert joined.index("Top right three.") < full < joined.index("Low left one.")
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed")
+def test_pdf_printed_by_a_browser_reads_words_headings_and_columns(tmp_path: Path) -> None:
+    data = browser_pdf(shutil.which("chromium") or "chromium", tmp_path)
+    raw = extract_raw(data, "browser.pdf", Settings())
+    assert [(b.kind, b.heading_level) for b in raw.blocks] == [
+        ("heading", 1), ("heading", 2), ("paragraph", None), ("heading", 2),
+        ("paragraph", None), ("paragraph", None), ("paragraph", None),
+    ]  # fmt: skip
+    assert raw.blocks[0].text == "Practice review: Child Y"
+    intro = raw.blocks[2].text
+    assert intro.startswith("1.1 The official notification described")
+    assert intro.endswith("made by an unqualified officer.")
+    columns = [block.text for block in raw.blocks[4:]]
+    assert columns[0].startswith("Column text begins") and columns[0].endswith("to respond.")
+    assert "because the surgery had merged with another practice" in columns[1]
+    assert columns[2].startswith("A third paragraph")
 
 
 def test_pdf_bordered_table_comes_out_as_rows_in_place() -> None:
