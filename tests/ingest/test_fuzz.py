@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from fixtures_bad import HTML_REPORT, docx_bytes, table_pdf, text_pdf, two_column_pdf
+from fixtures_bad import (
+    HTML_REPORT,
+    banded_two_column_pdf,
+    docx_bytes,
+    drawn_bullets_pdf,
+    ruled_table_pdf,
+    table_pdf,
+    text_pdf,
+    two_column_pdf,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -18,6 +27,9 @@ SEEDS = {
     "pdf": text_pdf(pages=2),
     "table.pdf": table_pdf(),
     "columns.pdf": two_column_pdf(),
+    "bands.pdf": banded_two_column_pdf(),
+    "ruled.pdf": ruled_table_pdf(),
+    "bullets.pdf": drawn_bullets_pdf(),
     "docx": docx_bytes(),
     "html": HTML_REPORT.encode(),
     "md": b"# Title\n\n- item\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\nText para-\ngraph.\n",
