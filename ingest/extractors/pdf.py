@@ -58,6 +58,7 @@ class _Line:
     size: float
     bold: bool
     bullet: bool = False  # a small drawn mark sits just left of the line: a list item
+    first: int = -1  # index of its first character on the text page
 
 
 def _is_bold(textpage: Any, index: int, pdfium_c: Any, buffer: Any) -> bool:
@@ -108,11 +109,9 @@ class _PageReader:
         left, right, bottom, top = self.refs
         c.FPDFText_GetRect(self.tp, index, left, top, right, bottom)
         size = round(float(c.FPDFText_GetFontSize(self.tp, first)), 1)
-        maybe_heading = len(text) <= 140 and not text.endswith(".") and text.count(" ") < 16
-        bold = maybe_heading and self.bold(first)
         # the rectangle's top less the cap height stands in for the baseline
         baseline = self.top.value - 0.75 * size
-        return _Line(text, self.left.value, self.right.value, baseline, size, bold)
+        return _Line(text, self.left.value, self.right.value, baseline, size, False, first=first)
 
     def line_at(self, text: str, first: int, last: int) -> _Line:
         c = self.c
@@ -120,11 +119,8 @@ class _PageReader:
         c.FPDFText_GetCharOrigin(self.tp, first, left, bottom)
         x0, y = self.left.value, self.bottom.value
         c.FPDFText_GetCharBox(self.tp, last, left, right, bottom, top)
-        size = float(c.FPDFText_GetFontSize(self.tp, first))
-        # weight only matters for heading-like lines: short, not ending a sentence
-        maybe_heading = len(text) <= 140 and not text.endswith(".") and text.count(" ") < 16
-        bold = maybe_heading and self.bold(first)
-        return _Line(text, x0, max(self.right.value, x0), y, round(size, 1), bold)
+        size = round(float(c.FPDFText_GetFontSize(self.tp, first)), 1)
+        return _Line(text, x0, max(self.right.value, x0), y, size, False, first=first)
 
 
 def _stream_lines(textpage: Any, reader: _PageReader) -> list[_Line]:
@@ -145,8 +141,43 @@ def _stream_lines(textpage: Any, reader: _PageReader) -> list[_Line]:
         position += len(raw_line) + 2
     reader.rect_count = textpage.count_rects()
     if reader.rect_count != len(spans):
-        return [reader.line_at(*span) for span in spans]
-    return [reader.line_in_rect(index, *span) for index, span in enumerate(spans)]
+        lines = [reader.line_at(*span) for span in spans]
+    else:
+        lines = [reader.line_in_rect(index, *span) for index, span in enumerate(spans)]
+    _weigh_candidates(lines, reader)
+    return lines
+
+
+_ENDS = (".", ":", ";", "?", "!", ")")
+
+
+def _weigh_candidates(lines: list[_Line], reader: _PageReader) -> None:
+    """Ask for font weight only where a heading could start or go on.
+
+    A heading follows the end of a paragraph (a short line or a full stop), a change of size,
+    or another bold line; asking every line would cost a third of the page's reading time.
+    """
+    if not lines:
+        return
+    right = max(line.x1 for line in lines)
+    previous: _Line | None = None
+    for line in lines:
+        text = line.text
+        if (
+            len(text) <= 140
+            and not text.endswith(".")
+            and text.count(" ") < 16
+            and (
+                previous is None
+                or previous.bold
+                or previous.text.endswith(_ENDS)
+                or previous.x1 < right - 4 * previous.size
+                or abs(previous.size - line.size) > 0.6
+                or previous.y - line.y > 2.2 * line.size
+            )
+        ):
+            line.bold = reader.bold(line.first)
+        previous = line
 
 
 def _split_between(right: float, left: float, bottom: float, top: float, walls: list[Box]) -> bool:
