@@ -80,6 +80,7 @@ class _State:
     weak_needed_by_theme: dict[str, int] = field(default_factory=dict)
     composites: dict[str, tuple[list[str], int]] = field(default_factory=dict)
     groups: dict[str, str] = field(default_factory=dict)
+    absence_is_finding: frozenset[str] = frozenset()
     filter: CandidateFilter | None = None
     scores: dict[str, float] = field(default_factory=dict)  # theme -> filter probability
     ruled_out_cues: set[str] = field(default_factory=set)
@@ -213,6 +214,7 @@ class ThemeMatcher:
         if weak_needed < 1:
             raise ValueError("weak_needed must be at least 1")
         self.groups = {t.id: t.group for t in taxonomy.themes}
+        self.absence_is_finding = frozenset(t.id for t in taxonomy.themes if t.absence_is_finding)
         self.weak_needed_by_theme = {
             t.id: t.weak_needed for t in taxonomy.themes if t.weak_needed is not None
         }
@@ -301,6 +303,7 @@ class ThemeMatcher:
         state.weak_needed_by_theme = self.weak_needed_by_theme
         state.composites = self.composites
         state.groups = self.groups
+        state.absence_is_finding = self.absence_is_finding
         state.filter = self.filter
         return doc
 
@@ -846,8 +849,13 @@ class NegationScope:
             if s_begin in ruled_out:
                 hit.negated, hit.cue = True, ruled_out[s_begin]
                 continue
+            # for a practice theme the absence is the finding ("there was no multi-agency
+            # meeting"): only hypotheses and the text's own scope rule it out, not negation
+            absence_is_finding = hit.theme in state.absence_is_finding
             for cue in cues:
                 if cue.start < s_begin or cue.start >= s_end:
+                    continue
+                if absence_is_finding and cue.kind in ("pre", "short", "now", "post"):
                     continue
                 if cue.kind in self.window and cue.end <= hit.start:
                     if hit.start - cue.end <= self.window[cue.kind] and not _between(

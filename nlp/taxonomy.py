@@ -44,6 +44,9 @@ class Theme(BaseModel):
     token_patterns: list[list[dict[str, Any]]] = Field(default_factory=list)
     # phrases inside which a match does not count ("self-neglect" is not "neglect")
     exclusions: list[str] = Field(default_factory=list)
+    # a practice theme whose absence is itself the finding ("there was no strategy meeting"):
+    # negation cues do not rule its mentions out (scope and hypotheses still do)
+    absence_is_finding: bool = False
     # how many different weak phrases make a tag without a strong one (default: the pipeline's)
     weak_needed: int | None = Field(default=None, ge=1)
     # broader themes this one is a form of (coercive control is domestic abuse): a passage

@@ -52,6 +52,7 @@ themes:
     label: Information sharing
     group: practice
     description: Sharing what is known.
+    absence_is_finding: true
     phrases: [information sharing, shared information]
 """
 

@@ -203,6 +203,16 @@ def test_a_theme_the_text_sets_aside_is_out_for_the_whole_passage(nlp: Language)
     assert themes(nlp, text) == {"neglect"}  # an ordinary negation rules out one mention only
 
 
+def test_for_a_practice_theme_the_absence_is_the_finding(nlp: Language) -> None:
+    # negation rules out a harm, but "there was no information sharing" is a practice finding
+    assert themes(nlp, "There was no information sharing between the GP and the school.") == {
+        "information_sharing"
+    }
+    assert themes(nlp, "There was no evidence of neglect.") == set()
+    # the text's own scope still rules a practice theme out
+    assert themes(nlp, "This review is not about information sharing.") == set()
+
+
 def test_glossary_entries_are_passing_mentions(nlp: Language) -> None:
     text = "Glossary. MARAC: Multi-Agency Risk Assessment Conference. DA: Domestic abuse."
     assert themes(nlp, text) == set()
