@@ -7,6 +7,7 @@ the taxonomy version that made it.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -184,7 +185,15 @@ def tag_documents(
     n_process = min(n_process, len(items))
     if n_process <= 1:
         return [tag_document(doc, taxonomy) for doc in items]
+    # build once here: forked workers inherit the built pipeline instead of each paying for
+    # the lookup tables and matchers again
+    build_pipeline(taxonomy)
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
     with ProcessPoolExecutor(
-        max_workers=n_process, initializer=_init_worker, initargs=(taxonomy,)
+        max_workers=n_process, mp_context=context, initializer=_init_worker, initargs=(taxonomy,)
     ) as pool:
-        return list(pool.map(_tag_in_worker, items, chunksize=1))
+        # a few chunks per worker: fewer round trips than one document at a time, while a
+        # long document still does not hold up the whole folder
+        chunksize = max(1, len(items) // (n_process * 4))
+        return list(pool.map(_tag_in_worker, items, chunksize=chunksize))
