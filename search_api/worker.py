@@ -95,6 +95,9 @@ class Worker:
         if self.started:
             return
         self.recover()
+        # load the taxonomy (and so import spaCy) here: the warm-up thread importing spaCy while
+        # a request thread does too leaves one of them with a half-initialised module
+        _ = self.library.taxonomy
         self._stop.clear()
         # joined by stop() like the workers: a thread still loading spaCy at exit aborts Python
         warm_up = threading.Thread(target=self._warm_pool, name="reviewlens-warm-up", daemon=True)
