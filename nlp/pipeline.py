@@ -439,6 +439,12 @@ NEGATION_DEFAULTS: dict[str, Any] = {
         "free from",
         "absence of",
         "had any history of",
+        "any information about",
+        "no information about",
+        "did not need",
+        "not considered to be",
+        "not thought to be",
+        "not believed to be",
         "not known to",
         "had ever",
         "has ever",
@@ -491,6 +497,10 @@ NEGATION_DEFAULTS: dict[str, Any] = {
     ],
     # bare negators reach only a few tokens: "no bruising", not "no one asked about the father"
     "short_negation": [
+        "not a",
+        "not an",
+        "did not have",
+        "does not have",
         "no",
         "neither",
         "nor",
