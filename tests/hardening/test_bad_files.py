@@ -22,6 +22,7 @@ from badfiles import (
     UNZIPPED_LIMIT,
     UPLOAD_LIMIT,
     BadFile,
+    docx_file,
     huge_page_image_pdf,
 )
 from conftest import REVIEWLENS, AppFactory, LiveServer, audit, review_bytes, wait_jobs
@@ -260,3 +261,20 @@ def test_declared_oversize_gets_413_before_the_body(
     assert elapsed < 3.0, f"the refusal took {elapsed:.1f} s"
     found = audit(tmp_path / "data")
     assert found.tmp_files == [] and found.original_rows == set()
+
+
+@pytest.mark.parametrize(
+    ("file_name", "build"),
+    [("minutes.pdf", docx_file), ("notes.docx", lambda: review_bytes(5))],
+    ids=["docx_named_pdf", "text_named_docx"],
+)
+def test_mislabelled_but_readable_file_is_read_by_content(
+    make_client: AppFactory, tmp_path: Path, file_name: str, build: Callable[[], bytes]
+) -> None:
+    client = make_client(**LIMITS)
+    response = _upload(client, file_name, build())
+    assert response.status_code == 202, response.text
+    (item,) = response.json()["jobs"]
+    job = wait_jobs(lambda j: client.get(f"/api/jobs/{j}").json(), [item["id"]], 120)[item["id"]]
+    assert job["state"] == "done", job
+    assert audit(tmp_path / "data").indexed == {item["document_id"]}
