@@ -67,9 +67,10 @@ def _extract(data: bytes, name: str) -> Document:
 @click.option(
     "--processes",
     type=int,
-    default=0,
+    default=1,
     show_default=True,
-    help="For a folder: processes to tag over (0: one per core).",
+    help="For a folder: processes to tag over (0: one per core). Worth it for large folders "
+    "on idle cores; for a small folder, shipping documents between processes costs more.",
 )
 def tag(path: Path, taxonomy_path: Path | None, processes: int) -> None:
     """Print the extracted document of PATH as JSON, with themes, agencies and stance.
