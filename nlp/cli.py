@@ -119,7 +119,7 @@ def tag(path: Path, taxonomy_path: Path | None, processes: int) -> None:
 @click.command("evaluate")
 @click.option(
     "--split",
-    type=click.Choice(["dev", "heldout", "all"]),
+    type=click.Choice(["dev", "heldout", "all", "extra"]),
     default="heldout",
     show_default=True,
     help="Which part of the labelled set to score; tune on dev, report on heldout.",
@@ -142,7 +142,7 @@ def evaluate(split: str, as_json: bool, show_errors: bool, check_targets: bool) 
     from nlp.evaluate import format_report
     from nlp.tagger import default_taxonomy
 
-    if show_errors and split != "dev":
+    if show_errors and split not in ("dev", "extra"):
         raise click.UsageError("--errors is only for the dev split; heldout is for reporting")
     try:
         result = run_evaluation(split, default_taxonomy())
