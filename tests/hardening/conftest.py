@@ -227,7 +227,7 @@ class DataAudit:
         return self.original_files == self.original_rows and self.indexed <= self.original_rows
 
 
-def audit(data_dir: Path) -> DataAudit:
+def audit(data_dir: Path, **overrides: Any) -> DataAudit:
     """Read the folder directly: files on disk, rows of the jobs database, documents in the
     embedded index (opened read-only, so a running server is not disturbed)."""
     tmp = data_dir / "tmp"
@@ -245,16 +245,17 @@ def audit(data_dir: Path) -> DataAudit:
                     "SELECT state, count(*) FROM jobs WHERE kind = 'ingest' GROUP BY state"
                 ).fetchall()
             )
-    return DataAudit(tmp_files, original_files, original_rows, indexed_ids(data_dir), job_states)
+    indexed = indexed_ids(data_dir, **overrides)
+    return DataAudit(tmp_files, original_files, original_rows, indexed, job_states)
 
 
-def indexed_ids(data_dir: Path) -> set[str]:
+def indexed_ids(data_dir: Path, **overrides: Any) -> set[str]:
     """Document ids in the embedded index, through the backend's own listing."""
     from search_api.backend import Filters, create_backend
 
     if not (data_dir / "jobs.sqlite3").exists():
         return set()
-    backend = create_backend(make_settings(data_dir))
+    backend = create_backend(make_settings(data_dir, **overrides))
     try:
         ids: set[str] = set()
         offset = 0
@@ -266,3 +267,34 @@ def indexed_ids(data_dir: Path) -> set[str]:
                 return ids
     finally:
         backend.close()
+
+
+ES_URL = os.environ.get("REVIEWLENS_ELASTICSEARCH_URL", "http://127.0.0.1:9200")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("elasticsearch", marks=pytest.mark.elasticsearch)])
+def backend_env(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    """Server environment for each backend; Elasticsearch gets private indices on the real node
+    (skipped when none answers, failed instead when REVIEWLENS_REQUIRE_ES is set)."""
+    if request.param == "sqlite":
+        yield {"REVIEWLENS_SEARCH_BACKEND": "sqlite"}
+        return
+    try:
+        httpx.get(f"{ES_URL}/_cluster/health", timeout=3).raise_for_status()
+    except httpx.HTTPError:
+        reason = f"no Elasticsearch node answers at {ES_URL} (scripts/elasticsearch.sh start)"
+        if os.environ.get("REVIEWLENS_REQUIRE_ES"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    prefix = f"rltest-hardening-{os.getpid()}-{time.monotonic_ns() % 10**9}"
+    yield {
+        "REVIEWLENS_SEARCH_BACKEND": "elasticsearch",
+        "REVIEWLENS_ELASTICSEARCH_URL": ES_URL,
+        "REVIEWLENS_ELASTICSEARCH_INDEX_PREFIX": prefix,
+    }
+    httpx.delete(f"{ES_URL}/{prefix}*", params={"expand_wildcards": "all"}, timeout=30)
+
+
+def audit_overrides(env: dict[str, str]) -> dict[str, Any]:
+    """The settings of a server environment, for reading its index directly."""
+    return {key.removeprefix("REVIEWLENS_").lower(): value for key, value in env.items()}

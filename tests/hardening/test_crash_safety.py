@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import ACTIVE_STATES, LiveServer, audit, review_bytes, wait_jobs
+from conftest import ACTIVE_STATES, LiveServer, audit, audit_overrides, review_bytes, wait_jobs
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -43,9 +43,12 @@ def _wait_until(condition: Callable[[], bool], timeout: float, what: str) -> Non
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def test_sigkill_during_ingestion_loses_nothing(live_server: StartServer, tmp_path: Path) -> None:
+def test_sigkill_during_ingestion_loses_nothing(
+    live_server: StartServer, tmp_path: Path, backend_env: dict[str, str]
+) -> None:
     data_dir = tmp_path / "data"
-    server = live_server()
+    index = audit_overrides(backend_env)
+    server = live_server(**backend_env)
     items = _upload_batch(server, 0, 24)
     job_ids = [item["id"] for item in items]
     accepted = {item["document_id"] for item in items}
@@ -53,19 +56,19 @@ def test_sigkill_during_ingestion_loses_nothing(live_server: StartServer, tmp_pa
     _wait_until(lambda: "done" in _states(server, job_ids), 120, "a first document")
     server.kill()
 
-    at_kill = audit(data_dir)
+    at_kill = audit(data_dir, **index)
     assert accepted <= at_kill.original_rows, "an accepted upload was not kept"
     assert at_kill.job_states.get("done", 0) < len(job_ids), "the batch ended before the kill"
     assert at_kill.indexed <= accepted
 
-    restarted = live_server()
+    restarted = live_server(**backend_env)
     # searches answer at once from what was indexed before the crash
     response = httpx.get(f"{restarted.url}/api/search", params={"q": "neglect"}, timeout=30)
     assert response.status_code == 200
     jobs = wait_jobs(restarted.job, job_ids, 240)
     assert {job["state"] for job in jobs.values()} == {"done"}, jobs
 
-    after = audit(data_dir)
+    after = audit(data_dir, **index)
     assert after.tmp_files == []
     assert after.indexed == after.original_rows == after.original_files == accepted
     assert not any(after.job_states.get(state) for state in ACTIVE_STATES + ("queued",))
@@ -74,10 +77,11 @@ def test_sigkill_during_ingestion_loses_nothing(live_server: StartServer, tmp_pa
 
 
 def test_sigkill_during_reindex_keeps_search_and_finishes(
-    live_server: StartServer, tmp_path: Path
+    live_server: StartServer, tmp_path: Path, backend_env: dict[str, str]
 ) -> None:
     data_dir = tmp_path / "data"
-    server = live_server()
+    index = audit_overrides(backend_env)
+    server = live_server(**backend_env)
     items = _upload_batch(server, 100, 14)
     job_ids = [item["id"] for item in items]
     accepted = {item["document_id"] for item in items}
@@ -96,7 +100,7 @@ def test_sigkill_during_reindex_keeps_search_and_finishes(
     _wait_until(part_done, 120, "the reindex to be part way")
     server.kill()
 
-    restarted = live_server()
+    restarted = live_server(**backend_env)
     # the live index was never dropped: every document is searchable straight away
     during = httpx.get(f"{restarted.url}/api/search", params={"q": "hidden man"}, timeout=30)
     assert during.status_code == 200
@@ -107,7 +111,7 @@ def test_sigkill_during_reindex_keeps_search_and_finishes(
 
     after = httpx.get(f"{restarted.url}/api/search", params={"q": "hidden man"}, timeout=30)
     assert after.json()["total"] == before["total"]
-    found = audit(data_dir)
+    found = audit(data_dir, **index)
     assert found.indexed == found.original_rows == accepted
     assert found.tmp_files == []
     assert not any(found.job_states.get(state) for state in ACTIVE_STATES + ("queued",))
