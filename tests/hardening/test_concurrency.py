@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import LiveServer, audit, review_bytes, wait_jobs
+from conftest import LiveServer, audit, audit_overrides, review_bytes, wait_jobs
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -39,9 +39,10 @@ def _in_threads(count: int, work: Callable[[int], Any]) -> list[Any]:
 
 
 def test_same_file_from_ten_clients_then_mixed_load(
-    live_server: Callable[..., LiveServer], tmp_path: Path
+    live_server: Callable[..., LiveServer], tmp_path: Path, backend_env: dict[str, str]
 ) -> None:
-    server = live_server(REVIEWLENS_RATE_LIMIT_SEARCHES_PER_MINUTE="0")
+    index = audit_overrides(backend_env)
+    server = live_server(REVIEWLENS_RATE_LIMIT_SEARCHES_PER_MINUTE="0", **backend_env)
     same = review_bytes(7)
 
     def send_same(n: int) -> dict[str, Any]:
@@ -56,7 +57,7 @@ def test_same_file_from_ten_clients_then_mixed_load(
     assert len({item["id"] for item in items}) == 1, "one job for one document"
     assert sum(1 for item in items if not item["duplicate"]) == 1
     wait_jobs(server.job, [items[0]["id"]], 180)
-    found = audit(tmp_path / "data")
+    found = audit(tmp_path / "data", **index)
     assert len(found.original_files) == len(found.original_rows) == len(found.indexed) == 1
 
     # many uploads and searches at the same time
@@ -107,6 +108,6 @@ def test_same_file_from_ten_clients_then_mixed_load(
     total = 1 + uploaders * per_uploader
     listed = httpx.get(f"{server.url}/api/documents", params={"limit": 100}, timeout=30).json()
     assert listed["total"] == total
-    found = audit(tmp_path / "data")
+    found = audit(tmp_path / "data", **index)
     assert len(found.indexed) == len(found.original_rows) == len(found.original_files) == total
     assert found.tmp_files == []
