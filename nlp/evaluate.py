@@ -108,7 +108,7 @@ def _score_dict(score: ThemeScore) -> dict[str, float | int]:
 
 
 def load_examples(
-    path: Path = EVAL_SET, split: str = "dev", extra: Path | None = EXTRA_DEV
+    path: Path = EVAL_SET, split: str = "dev", extra: Path | None = None
 ) -> list[Example]:
     """Labelled passages of one split ("all" for every split, "extra" for the extra dev file).
 

@@ -744,11 +744,267 @@ NEGATION_DEFAULTS: dict[str, Any] = {
         "nevertheless",
         "despite",
     ],
+    # a negator whose scope runs to the end of its clause: "had no diagnosis of any mental
+    # illness", "none of them had seen any controlling behaviour"
+    "clause_negation": [
+        "no",
+        "not",
+        "never",
+        "none",
+        "nothing",
+        "neither",
+        "nor",
+        "without",
+        "n't",
+        "negative for",
+        "denied",
+        "denies",
+        "absence of",
+    ],
+    # negators that open a practice finding, not a denial: "no one asked about the drinking"
+    "absence_subjects": [
+        "no one",
+        "no-one",
+        "nobody",
+        "no agency",
+        "no professional",
+        "no practitioner",
+        "no single",
+        "no record",
+        "no referral",
+        "not only",
+        "not just",
+        "not always",
+        "not until",
+        "never asked",
+    ],
+    # lemmas that turn the rest of a negated clause into a practice gap about a real subject:
+    # "did not ask about the father's drinking", "was not shared with the school"
+    "practice_verbs": [
+        "ask",
+        "explore",
+        "question",
+        "probe",
+        "check",
+        "record",
+        "share",
+        "pass",
+        "refer",
+        "tell",
+        "inform",
+        "discuss",
+        "recognise",
+        "recognize",
+        "see",
+        "seek",
+        "follow",
+        "address",
+        "assess",
+        "understand",
+        "act",
+        "challenge",
+        "notice",
+        "link",
+        "take",
+        "identify",
+        "respond",
+        "make",
+        "offer",
+        "consider",
+    ],
+    # after "and" or "or", a word that starts a new clause and so ends a negation's scope
+    "clause_openers": [
+        "she",
+        "he",
+        "they",
+        "we",
+        "it",
+        "there",
+        "this",
+        "the",
+        "her",
+        "his",
+        "their",
+        "its",
+        "a",
+        "an",
+        "i",
+        "staff",
+        "practitioners",
+        "professionals",
+        "agencies",
+    ],
+    "list_item_max": 5,
+    # a sentence opening with one of these is a hypothesis from start to end: "If Jake had been
+    # reported missing, the police would have opened a missing person investigation"
+    "hypothetical_openers": ["if", "even if", "had", "unless", "should", "were", "in the event"],
+    # words that announce a list of topics rather than a finding: a sentence with one of these
+    # before its first theme and two or more themes names them in passing
+    "listing_nouns": [
+        "training",
+        "course",
+        "courses",
+        "module",
+        "modules",
+        "session",
+        "sessions",
+        "briefing",
+        "briefings",
+        "priority",
+        "priorities",
+        "abbreviation",
+        "abbreviations",
+        "appendix",
+        "glossary",
+        "template",
+        "heading",
+        "headings",
+        "form",
+        "topic",
+        "topics",
+        "agenda",
+        "leaflet",
+        "leaflets",
+        "toolkit",
+        "checklist",
+        "e-learning",
+        "workshop",
+        "workshops",
+        "conference programme",
+    ],
     "pre_window": 15,
     "short_window": 2,
     "post_window": 10,
     "meta_window": 3,
 }
+
+
+class ClauseScope:
+    """Negation that reaches to the end of its clause, for wordings no cue list foresaw.
+
+    A negator ("no", "not", "none", "without", "denied") rules out a theme named later in the
+    same clause, so "had no diagnosis of any mental illness" and "none of them had seen any
+    controlling behaviour" do not tag. The clause ends at a terminator, a sentence end, a comma
+    that does not continue a short list, or "and"/"or" opening a new clause. It does not apply
+    to practice themes whose absence is the finding, nor after a negated practice verb ("did
+    not ask about the drinking": the drinking is real), nor to "no one"/"nobody" subjects.
+    """
+
+    def __init__(
+        self,
+        nlp: Language,
+        negators: list[str],
+        absence_subjects: list[str],
+        practice_verbs: list[str],
+        clause_openers: list[str],
+        terminators: list[str],
+        list_item_max: int,
+        hypothetical_openers: list[str] | None = None,
+        listing_nouns: list[str] | None = None,
+    ) -> None:
+        if list_item_max < 0:
+            raise ValueError("list_item_max must not be negative")
+        self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+        strings = nlp.vocab.strings
+        self.neg = strings.add("clause_neg")
+        self.subject = strings.add("clause_subject")
+        self.term = strings.add("clause_term")
+        if negators:
+            self.matcher.add("clause_neg", [nlp.make_doc(p.lower()) for p in negators])
+        if absence_subjects:
+            self.matcher.add("clause_subject", [nlp.make_doc(p.lower()) for p in absence_subjects])
+        if terminators:
+            self.matcher.add("clause_term", [nlp.make_doc(p.lower()) for p in terminators])
+        self.hypo = strings.add("clause_hypo")
+        self.listing = strings.add("clause_listing")
+        if hypothetical_openers:
+            self.matcher.add("clause_hypo", [nlp.make_doc(p.lower()) for p in hypothetical_openers])
+        if listing_nouns:
+            self.matcher.add("clause_listing", [nlp.make_doc(p.lower()) for p in listing_nouns])
+        self.modals = frozenset(strings.add(w) for w in ("would", "could", "might"))
+        self.be = frozenset(strings.add(w) for w in ("was", "were", "is", "are", "been", "be"))
+        self.nots = frozenset(strings.add(w) for w in ("not", "never", "n't"))
+        self.verbs = frozenset(strings.add(v.lower()) for v in practice_verbs)
+        self.openers = frozenset(strings.add(w.lower()) for w in clause_openers)
+        self.joins = frozenset(strings.add(w) for w in ("and", "or"))
+        self.comma = strings.add(",")
+        self.list_item_max = list_item_max
+        self.enabled = bool(negators or hypothetical_openers or listing_nouns)
+
+    def __call__(self, doc: Doc, state: _State) -> None:
+        if not self.enabled or not any(h.counts for h in state.hits):
+            return
+        matches = self.matcher(doc)
+        starts = state.sent_starts
+        sentence_starts = set(starts)
+        # a sentence that opens with a hypothesis, or lists topics, marks all its themes
+        hypothetical = {s for m, s, _ in matches if m == self.hypo and s in sentence_starts}
+        if hypothetical:
+            orths = doc.to_array([LOWER]).tolist()
+            for hit in state.hits:
+                begin = _sentence_of(starts, hit.start)[0]
+                if not hit.counts or begin not in hypothetical:
+                    continue
+                # the condition itself, or what "would" have followed from it; a thing named
+                # before the modal ("the bruise would have been examined") was real
+                before = orths[begin : hit.start]
+                if self.comma not in before or any(o in self.modals for o in before):
+                    hit.hypothetical, hit.cue = True, "hypothetical sentence"
+        listings = [s for m, s, _ in matches if m == self.listing]
+        if listings:
+            by_sentence: dict[int, list[ThemeHit]] = {}
+            for hit in state.hits:
+                if hit.counts and not hit.weak:
+                    by_sentence.setdefault(_sentence_of(starts, hit.start)[0], []).append(hit)
+            for begin, hits in by_sentence.items():
+                first = min(h.start for h in hits)
+                if len({h.theme for h in hits}) >= 2 and any(begin <= s < first for s in listings):
+                    for hit in state.hits:
+                        if _sentence_of(starts, hit.start)[0] == begin:
+                            hit.hypothetical, hit.cue = True, "list of topics"
+        open_hits = [h for h in state.hits if h.counts and h.theme not in state.absence_is_finding]
+        negs = [(s, e) for m, s, e in matches if m == self.neg]
+        if not open_hits or not negs:
+            return
+        subjects = [(s, e) for m, s, e in matches if m == self.subject]
+        terms = {s for m, s, _ in matches if m == self.term}
+        # a negator inside "no one" / "not only" opens no scope
+        negs = [(s, e) for s, e in negs if not any(b <= s < f for b, f in subjects)]
+        if not negs:
+            return
+        rows = doc.to_array([LOWER, LEMMA]).tolist()
+        n = len(rows)
+        # "domestic abuse was not a line the panel pursued": the subject is denied
+        for hit in open_hits:
+            _, s_end = _sentence_of(starts, hit.start)
+            for k in range(hit.end, min(hit.end + 4, s_end, n) - 1):
+                if k in terms:
+                    break
+                if rows[k][0] in self.be and rows[k + 1][0] in self.nots:
+                    after = rows[k + 2][1] if k + 2 < n else 0
+                    if after not in self.verbs:
+                        hit.negated, hit.cue = True, doc[k : k + 2].text
+                    break
+        for s, e in negs:
+            _, s_end = _sentence_of(starts, s)
+            end = min(s_end, n)
+            i = e
+            while i < end:
+                lower, lemma = rows[i]
+                if i in terms or lemma in self.verbs:
+                    break
+                if lower in self.joins and i + 1 < end and rows[i + 1][0] in self.openers:
+                    break
+                if lower == self.comma:
+                    j = i + 1
+                    while j < end and rows[j][0] != self.comma and j not in terms:
+                        j += 1
+                    if j - i - 1 > self.list_item_max:
+                        break
+                i += 1
+            for hit in open_hits:
+                if e <= hit.start and hit.end <= i and hit.counts:
+                    hit.negated, hit.cue = True, doc[s:e].text
 
 
 class NegationScope:
@@ -781,7 +1037,25 @@ class NegationScope:
         short_window: int,
         post_window: int,
         meta_window: int,
+        clause_negation: list[str] | None = None,
+        absence_subjects: list[str] | None = None,
+        practice_verbs: list[str] | None = None,
+        clause_openers: list[str] | None = None,
+        list_item_max: int = 5,
+        hypothetical_openers: list[str] | None = None,
+        listing_nouns: list[str] | None = None,
     ) -> None:
+        self.clause = ClauseScope(
+            nlp,
+            clause_negation or [],
+            absence_subjects or [],
+            practice_verbs or [],
+            clause_openers or [],
+            terminators,
+            list_item_max,
+            hypothetical_openers or [],
+            listing_nouns or [],
+        )
         unknown = {p.lower() for p in passage_negation} - {p.lower() for p in sentence_negation}
         if unknown:
             raise ValueError(f"passage_negation cues must be sentence cues too: {sorted(unknown)}")
@@ -817,6 +1091,12 @@ class NegationScope:
         state = _state(doc)
         if not state.hits:
             return doc
+        self._mark(doc, state)
+        # the clause rules run last, on what the cue lists left standing
+        self.clause(doc, state)
+        return doc
+
+    def _mark(self, doc: Doc, state: _State) -> None:
         starts = set(state.sent_starts)
         kinds = self._kind
         colon = self._colon
@@ -837,9 +1117,9 @@ class NegationScope:
         if colons >= 2 and len(_GLOSSARY_ENTRY.findall(doc.text)) >= 2:
             for hit in state.hits:
                 hit.hypothetical, hit.cue = True, "glossary"
-            return doc
+            return
         if not any(c.kind not in ("term", "meta", "comma") for c in cues):
-            return doc
+            return
         terms = [c.start for c in cues if c.kind == "term"]
         commas = [c.start for c in cues if c.kind == "comma"]
         negators = [c for c in cues if c.kind in ("now", "short")]
@@ -892,7 +1172,6 @@ class NegationScope:
                     hit.hypothetical, hit.cue = True, cue.text
                 if hit.negated or hit.hypothetical:
                     break
-        return doc
 
 
 _GLOSSARY_ENTRY = re.compile(r"\b[A-Z][A-Za-z&]*[A-Z]s?:\s+[A-Z]")
@@ -921,6 +1200,13 @@ def make_negation(
     short_window: int,
     post_window: int,
     meta_window: int,
+    clause_negation: list[str],
+    absence_subjects: list[str],
+    practice_verbs: list[str],
+    clause_openers: list[str],
+    list_item_max: int,
+    hypothetical_openers: list[str],
+    listing_nouns: list[str],
 ) -> NegationScope:
     return NegationScope(
         nlp,
@@ -937,6 +1223,13 @@ def make_negation(
         short_window=short_window,
         post_window=post_window,
         meta_window=meta_window,
+        clause_negation=clause_negation,
+        absence_subjects=absence_subjects,
+        practice_verbs=practice_verbs,
+        clause_openers=clause_openers,
+        list_item_max=list_item_max,
+        hypothetical_openers=hypothetical_openers,
+        listing_nouns=listing_nouns,
     )
 
 

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from nlp.candidates import FEATURES, FILTER_PATH, candidate_features
-from nlp.evaluate import EVAL_SET, Example, load_examples
+from nlp.evaluate import EVAL_SET, EXTRA_DEV, Example, load_examples
 from nlp.pipeline import new_pipeline, resolve_themes
 from nlp.taxonomy import load_taxonomy
 
@@ -93,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    examples = load_examples(args.eval_set, "dev")
+    extra = EXTRA_DEV if args.eval_set == EVAL_SET else None
+    examples = load_examples(args.eval_set, "dev", extra)
     rows = candidates(examples)
     rules_only: dict[int, set[str]] = {}
     for i, theme, _, _ in rows:
