@@ -25,8 +25,8 @@ from badfiles import (
     docx_file,
     huge_page_image_pdf,
 )
-from conftest import REVIEWLENS, AppFactory, LiveServer, audit, review_bytes, wait_jobs
 from fastapi.testclient import TestClient
+from hardening_support import REVIEWLENS, AppFactory, LiveServer, audit, review_bytes, wait_jobs
 
 LIMITS: dict[str, Any] = {
     "max_upload_bytes": UPLOAD_LIMIT,

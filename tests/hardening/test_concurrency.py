@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import LiveServer, audit, audit_overrides, review_bytes, wait_jobs
+from hardening_support import LiveServer, audit, audit_overrides, review_bytes, wait_jobs
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

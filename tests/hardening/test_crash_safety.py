@@ -11,7 +11,14 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import ACTIVE_STATES, LiveServer, audit, audit_overrides, review_bytes, wait_jobs
+from hardening_support import (
+    ACTIVE_STATES,
+    LiveServer,
+    audit,
+    audit_overrides,
+    review_bytes,
+    wait_jobs,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

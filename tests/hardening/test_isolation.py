@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 from badfiles import allocate_without_end, crash_hard, hang_forever, scanned_pdf
-from conftest import AppFactory, audit, review_bytes, wait_jobs
 from fastapi.testclient import TestClient
+from hardening_support import AppFactory, audit, review_bytes, wait_jobs
 
 from ingest.sandbox import run_isolated
 from reviewlens.errors import ExtractionError, ExtractionOutOfMemory, ExtractionTimeout

@@ -8,9 +8,9 @@ import re
 from typing import Any
 
 import pytest
-from conftest import API_KEYS, KEYS, AppFactory, review_bytes, wait_jobs
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from hardening_support import API_KEYS, KEYS, AppFactory, review_bytes, wait_jobs
 from starlette.routing import Route
 
 RANK: dict[str | None, int] = {None: 0, "reader": 1, "uploader": 2, "admin": 3}

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 import schemathesis
-from conftest import make_settings, review_bytes, wait_jobs
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from hardening_support import make_settings, review_bytes, wait_jobs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
