@@ -921,6 +921,7 @@ class ClauseScope:
             self.matcher.add("clause_hypo", [nlp.make_doc(p.lower()) for p in hypothetical_openers])
         if listing_nouns:
             self.matcher.add("clause_listing", [nlp.make_doc(p.lower()) for p in listing_nouns])
+        self.polarity = frozenset(strings.add(w) for w in ("any", "anything", "evidence"))
         self.modals = frozenset(strings.add(w) for w in ("would", "could", "might"))
         self.be = frozenset(strings.add(w) for w in ("was", "were", "is", "are", "been", "be"))
         self.nots = frozenset(strings.add(w) for w in ("not", "never", "n't"))
@@ -930,6 +931,15 @@ class ClauseScope:
         self.comma = strings.add(",")
         self.list_item_max = list_item_max
         self.enabled = bool(negators or hypothetical_openers or listing_nouns)
+
+    def breaks(self, doc: Doc, commas: list[int]) -> list[int]:
+        """Commas followed by "and"/"or" and a word that opens a new clause."""
+        n = len(doc)
+        return [
+            c
+            for c in commas
+            if c + 2 < n and doc[c + 1].orth in self.joins and doc[c + 2].lower in self.openers
+        ]
 
     def __call__(self, doc: Doc, state: _State) -> None:
         if not self.enabled or not any(h.counts for h in state.hits):
@@ -991,7 +1001,12 @@ class ClauseScope:
             i = e
             while i < end:
                 lower, lemma = rows[i]
-                if i in terms or lemma in self.verbs:
+                if i in terms:
+                    break
+                # "did not see any signs of neglect" denies; "did not ask about neglect" is a gap
+                if lemma in self.verbs and not any(
+                    r[0] in self.polarity for r in rows[i + 1 : i + 3]
+                ):
                     break
                 if lower in self.joins and i + 1 < end and rows[i + 1][0] in self.openers:
                     break
@@ -1121,6 +1136,10 @@ class NegationScope:
         if not any(c.kind not in ("term", "meta", "comma") for c in cues):
             return
         terms = [c.start for c in cues if c.kind == "term"]
+        # ", and the stepfather ..." starts a new clause: no leading cue reaches across it
+        commas_at = [c.start for c in cues if c.kind == "comma"]
+        if commas_at:
+            terms = sorted(set(terms) | set(self.clause.breaks(doc, commas_at)))
         commas = [c.start for c in cues if c.kind == "comma"]
         negators = [c for c in cues if c.kind in ("now", "short")]
         ruled_out: dict[int, str] = {}  # sentence start -> cue that rules the sentence out

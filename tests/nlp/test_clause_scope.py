@@ -1,0 +1,83 @@
+"""Negation, hypothesis and topic-list scope on wordings the cue lists do not name.
+
+These run the default taxonomy, because the point is that scope works on whatever themes a
+partnership defines, phrased in ways nobody wrote a cue for.
+"""
+
+from __future__ import annotations
+
+import pytest
+from spacy.language import Language
+
+from nlp.pipeline import build_pipeline
+
+
+@pytest.fixture(scope="module")
+def nlp() -> Language:
+    return build_pipeline()
+
+
+@pytest.mark.parametrize(
+    ("text", "theme"),
+    [
+        # a negator reaches to the end of its clause, through "any"
+        ("The mother had no diagnosis of any mental illness.", "adult_mental_health"),
+        ("Her friends described no controlling behaviour by him at any time.", "coercive_control"),
+        ("Toxicology tests were negative for alcohol and illicit drugs.", "substance_misuse"),
+        # through a short list
+        ("There was no indication of neglect, self-harm or drug use.", "self_harm_suicide"),
+        # the subject denied: "X was not ..."
+        ("Domestic abuse was not a line the panel pursued further.", "domestic_abuse"),
+        # a sentence that opens with a hypothesis, up to and after its modal
+        (
+            "If Jake had been out overnight, the police would have opened a missing person "
+            "investigation.",
+            "missing_from_home_care",
+        ),
+        # a list of topics is a passing mention
+        (
+            "Training for school staff this year covers online safety, county lines and "
+            "female genital mutilation.",
+            "child_criminal_exploitation",
+        ),
+        ("The practitioner did not see any signs of neglect.", "neglect"),
+    ],
+)
+def test_theme_only_in_negated_or_hypothetical_scope_does_not_tag(
+    nlp: Language, text: str, theme: str
+) -> None:
+    doc = nlp(text)
+    assert theme not in doc._.themes
+    marked = [h for h in doc._.theme_hits if h.theme == theme]
+    assert marked and all(h.cue for h in marked if not h.excluded)
+
+
+@pytest.mark.parametrize(
+    ("text", "theme"),
+    [
+        # a negated practice verb makes a gap about something real
+        ("The health visitor did not ask about the father's heavy drinking.", "substance_misuse"),
+        # "no one" opens a finding, not a denial
+        ("No one asked the mother about her depression.", "adult_mental_health"),
+        # the scope ends with its clause
+        (
+            "There was no evidence of neglect, and the stepfather later assaulted her in front "
+            "of the children.",
+            "domestic_abuse",
+        ),
+        # a practice theme whose absence is the finding
+        (
+            "The parents cancelled appointments and were never at home for visits.",
+            "disguised_compliance",
+        ),
+        # named before the modal, the bruise was real
+        (
+            "If the GP had been told, the bruise on the baby would have been examined.",
+            "bruising_non_mobile",
+        ),
+        # one theme in a sentence with a topic word is not a list
+        ("The training did not help staff to recognise the neglect of Child P.", "neglect"),
+    ],
+)
+def test_real_mentions_beside_negation_still_tag(nlp: Language, text: str, theme: str) -> None:
+    assert theme in nlp(text)._.themes, text
