@@ -85,6 +85,7 @@ class _State:
     scores: dict[str, float] = field(default_factory=dict)  # theme -> filter probability
     ruled_out_cues: set[str] = field(default_factory=set)
     agencies: list[str] = field(default_factory=list)
+    agency_spans: list[tuple[int, int]] = field(default_factory=list)  # in agency lists
     stance: str | None = None
     is_recommendation: bool = False
     section_kind: str | None = None
@@ -345,6 +346,18 @@ def resolve_themes(doc: Doc, apply_filter: bool = True) -> dict[str, list[ThemeH
     for hit in state.hits:
         if hit.counts:
             counted.setdefault(hit.theme, []).append(hit)
+    if state.agency_spans:
+        # a theme named only as part of an agency's name in a list of agencies ("the drug and
+        # alcohol service, the police and housing attended") is a passing mention: such a hit
+        # counts as a weak signal
+        spans = state.agency_spans
+        for theme, hits in counted.items():
+            counted[theme] = [
+                replace(h, weak=True)
+                if not h.weak and any(b <= h.start and h.end <= e for b, e in spans)
+                else h
+                for h in hits
+            ]
     out: dict[str, list[ThemeHit]] = {}
     # a theme the text explicitly sets aside ("this review is not about self-neglect") is out
     # for the whole passage, not only for that sentence
@@ -927,6 +940,9 @@ class ClauseScope:
         self.nots = frozenset(strings.add(w) for w in ("not", "never", "n't"))
         self.verbs = frozenset(strings.add(v.lower()) for v in practice_verbs)
         self.openers = frozenset(strings.add(w.lower()) for w in clause_openers)
+        self.pronouns = frozenset(
+            strings.add(w) for w in ("she", "he", "they", "we", "it", "there", "i")
+        )
         self.joins = frozenset(strings.add(w) for w in ("and", "or"))
         self.comma = strings.add(",")
         self.list_item_max = list_item_max
@@ -1008,7 +1024,15 @@ class ClauseScope:
                     r[0] in self.polarity for r in rows[i + 1 : i + 3]
                 ):
                     break
-                if lower in self.joins and i + 1 < end and rows[i + 1][0] in self.openers:
+                # "and she", or ", and the stepfather": a new clause; "Chloe or her friends" is not
+                if (
+                    lower in self.joins
+                    and i + 1 < end
+                    and (
+                        rows[i + 1][0] in self.pronouns
+                        or (rows[i + 1][0] in self.openers and rows[i - 1][0] == self.comma)
+                    )
+                ):
                     break
                 if lower == self.comma:
                     j = i + 1
@@ -1272,8 +1296,22 @@ class AgencyMatcher:
                 self.orth_matcher.add(name, [nlp.make_doc(p) for p in caps])
 
     def __call__(self, doc: Doc) -> Doc:
-        matches = self.lemma_matcher(doc) + self.orth_matcher(doc)
+        worded = self.lemma_matcher(doc)
+        matches = worded + self.orth_matcher(doc)
         matches.sort(key=lambda m: (m[1], m[1] - m[2]))
+        state = _state(doc)
+        # names in a sentence that lists three or more agencies: panel members, contributors
+        by_sentence: dict[int, list[tuple[int, int]]] = {}
+        for _, s, e in matches:
+            by_sentence.setdefault(_sentence_of(state.sent_starts, s)[0], []).append((s, e))
+        worded_spans = {(s, e) for _, s, e in worded}
+        state.agency_spans = [
+            span
+            for spans in by_sentence.values()
+            if len(set(spans)) >= 3
+            for span in spans
+            if span in worded_spans
+        ]
         seen: dict[str, None] = {}
         covered_to = -1
         for match_id, _start, end in matches:
