@@ -818,7 +818,6 @@ NEGATION_DEFAULTS: dict[str, Any] = {
         "challenge",
         "notice",
         "link",
-        "take",
         "identify",
         "respond",
         "make",
@@ -940,6 +939,9 @@ class ClauseScope:
         self.nots = frozenset(strings.add(w) for w in ("not", "never", "n't"))
         self.verbs = frozenset(strings.add(v.lower()) for v in practice_verbs)
         self.openers = frozenset(strings.add(w.lower()) for w in clause_openers)
+        self.beliefs = frozenset(
+            strings.add(w) for w in ("think", "suspect", "believe", "suggest", "worry", "allege")
+        )
         self.pronouns = frozenset(
             strings.add(w) for w in ("she", "he", "they", "we", "it", "there", "i")
         )
@@ -996,10 +998,16 @@ class ClauseScope:
         terms = {s for m, s, _ in matches if m == self.term}
         # a negator inside "no one" / "not only" opens no scope
         negs = [(s, e) for s, e in negs if not any(b <= s < f for b, f in subjects)]
-        if not negs:
-            return
         rows = doc.to_array([LOWER, LEMMA]).tolist()
         n = len(rows)
+        # ... unless what no one did was believe it: "no one thought she was at risk"
+        for _b, f in subjects:
+            for k in range(f, min(f + 5, n)):
+                if rows[k][1] in self.beliefs:
+                    negs.append((k, k + 1))
+                    break
+        if not negs:
+            return
         # "domestic abuse was not a line the panel pursued": the subject is denied
         for hit in open_hits:
             _, s_end = _sentence_of(starts, hit.start)

@@ -41,6 +41,11 @@ def nlp() -> Language:
             "child_criminal_exploitation",
         ),
         ("The practitioner did not see any signs of neglect.", "neglect"),
+        # what no one did was believe it
+        (
+            "No one who knew the family thought her son was taking money from her.",
+            "economic_abuse",
+        ),
     ],
 )
 def test_theme_only_in_negated_or_hypothetical_scope_does_not_tag(
