@@ -627,6 +627,11 @@ NEGATION_DEFAULTS: dict[str, Any] = {
         "was ruled out",
         "were ruled out",
         "not linked to",
+        "wrong to describe",
+        "would be wrong to",
+        "cannot be described as",
+        "could not be described as",
+        "not be described as",
     ],
     # sentence cues that set a theme aside for the whole passage, not only their sentence
     "passage_negation": [
@@ -846,6 +851,26 @@ NEGATION_DEFAULTS: dict[str, Any] = {
         "professionals",
         "agencies",
     ],
+    # a denial that points back ("there was no evidence of this", "the allegation was found
+    # to have been malicious") rules out what came before it, in its sentence and the one before
+    "anaphoric_negation": [
+        "no evidence of this",
+        "no evidence for this",
+        "no evidence of that",
+        "no evidence to support this",
+        "this was not the case",
+        "this was unfounded",
+        "this was not substantiated",
+        "this was never substantiated",
+        "found to have been malicious",
+        "found to be malicious",
+        "found to be untrue",
+        "found to have been untrue",
+        "found to be false",
+        "found to have been false",
+        "it is not relevant",
+        "this is not relevant",
+    ],
     "list_item_max": 5,
     # a sentence opening with one of these is a hypothesis from start to end: "If Jake had been
     # reported missing, the police would have opened a missing person investigation"
@@ -913,6 +938,7 @@ class ClauseScope:
         list_item_max: int,
         hypothetical_openers: list[str] | None = None,
         listing_nouns: list[str] | None = None,
+        anaphoric_negation: list[str] | None = None,
     ) -> None:
         if list_item_max < 0:
             raise ValueError("list_item_max must not be negative")
@@ -927,6 +953,9 @@ class ClauseScope:
             self.matcher.add("clause_subject", [nlp.make_doc(p.lower()) for p in absence_subjects])
         if terminators:
             self.matcher.add("clause_term", [nlp.make_doc(p.lower()) for p in terminators])
+        self.back = strings.add("clause_back")
+        if anaphoric_negation:
+            self.matcher.add("clause_back", [nlp.make_doc(p.lower()) for p in anaphoric_negation])
         self.hypo = strings.add("clause_hypo")
         self.listing = strings.add("clause_listing")
         if hypothetical_openers:
@@ -948,7 +977,7 @@ class ClauseScope:
         self.joins = frozenset(strings.add(w) for w in ("and", "or"))
         self.comma = strings.add(",")
         self.list_item_max = list_item_max
-        self.enabled = bool(negators or hypothetical_openers or listing_nouns)
+        self.enabled = bool(negators or hypothetical_openers or listing_nouns or anaphoric_negation)
 
     def breaks(self, doc: Doc, commas: list[int]) -> list[int]:
         """Commas followed by "and"/"or" and a word that opens a new clause."""
@@ -978,6 +1007,18 @@ class ClauseScope:
                 before = orths[begin : hit.start]
                 if self.comma not in before or any(o in self.modals for o in before):
                     hit.hypothetical, hit.cue = True, "hypothetical sentence"
+        for m, s, e in matches:
+            if m != self.back:
+                continue
+            begin = _sentence_of(starts, s)[0]
+            previous = _sentence_of(starts, begin - 1)[0] if begin else begin
+            for hit in state.hits:
+                if (
+                    hit.counts
+                    and previous <= hit.start < s
+                    and hit.theme not in state.absence_is_finding
+                ):
+                    hit.negated, hit.cue = True, doc[s:e].text
         listings = [s for m, s, _ in matches if m == self.listing]
         if listings:
             by_sentence: dict[int, list[ThemeHit]] = {}
@@ -1091,6 +1132,7 @@ class NegationScope:
         list_item_max: int = 5,
         hypothetical_openers: list[str] | None = None,
         listing_nouns: list[str] | None = None,
+        anaphoric_negation: list[str] | None = None,
     ) -> None:
         self.clause = ClauseScope(
             nlp,
@@ -1102,6 +1144,7 @@ class NegationScope:
             list_item_max,
             hypothetical_openers or [],
             listing_nouns or [],
+            anaphoric_negation or [],
         )
         unknown = {p.lower() for p in passage_negation} - {p.lower() for p in sentence_negation}
         if unknown:
@@ -1258,6 +1301,7 @@ def make_negation(
     list_item_max: int,
     hypothetical_openers: list[str],
     listing_nouns: list[str],
+    anaphoric_negation: list[str],
 ) -> NegationScope:
     return NegationScope(
         nlp,
@@ -1281,6 +1325,7 @@ def make_negation(
         list_item_max=list_item_max,
         hypothetical_openers=hypothetical_openers,
         listing_nouns=listing_nouns,
+        anaphoric_negation=anaphoric_negation,
     )
 
 

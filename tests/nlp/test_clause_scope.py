@@ -41,6 +41,13 @@ def nlp() -> Language:
             "child_criminal_exploitation",
         ),
         ("The practitioner did not see any signs of neglect.", "neglect"),
+        # a denial that points back to the sentence before
+        (
+            "A neighbour alleged that the uncle had sexually abused a cousin. The allegation "
+            "was found to be untrue and was withdrawn.",
+            "child_sexual_abuse",
+        ),
+        ("It would be wrong to describe this as a case of neglect.", "neglect"),
         # what no one did was believe it
         (
             "No one who knew the family thought her son was taking money from her.",
