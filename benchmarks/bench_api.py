@@ -12,11 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,8 +26,8 @@ from benchmarks.corpus_gen import CorpusGenerator
 from reviewlens.model import Document
 from reviewlens.settings import Settings
 from search_api.backend import Filters, SearchRequest, create_backend
+from search_api.testing import ServeProcess
 
-REVIEWLENS = str(Path(sys.executable).with_name("reviewlens"))
 # a benchmark is one client asking as fast as it can: rate limits would measure themselves
 UNLIMITED = {
     "REVIEWLENS_API_KEYS": "",
@@ -40,55 +36,14 @@ UNLIMITED = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class ServeProcess:
-    """`reviewlens serve` on a free loopback port, in its own process group."""
-
-    def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            [
-                REVIEWLENS,
-                "serve",
-                "--data-dir",
-                str(data_dir),
-                "--port",
-                str(self.port),
-                "--log-level",
-                "warning",
-            ],
-            env={**os.environ, **UNLIMITED, **(env or {})},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/api/health", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if self.process.poll() is not None:
-                raise RuntimeError("reviewlens serve exited")
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError("reviewlens serve did not come up")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(10)
+def serve(data_dir: Path, env: dict[str, str] | None = None) -> ServeProcess:
+    """A started `reviewlens serve` over `data_dir`, without rate limits."""
+    server = ServeProcess(
+        data_dir,
+        {**UNLIMITED, "REVIEWLENS_LOG_LEVEL": "WARNING", **(env or {})},
+        log_path=data_dir.parent / f"{data_dir.name}-server.log",
+    )
+    return server.start(timeout=120)
 
 
 def query_params(query: str | None, filters: Filters) -> list[tuple[str, str | int]]:
@@ -131,7 +86,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     data_dir = Path(args.data_dir or tempfile.mkdtemp(prefix="reviewlens-bench-api-"))
     figures: dict[str, Any] = {"documents": build_library(data_dir, args.docs, args.seed)}
     backend = create_backend(Settings(data_dir=data_dir), expand=taxonomy_expand())
-    server = ServeProcess(data_dir)
+    server = serve(data_dir)
     try:
         requests = [SearchRequest(query=q, filters=f, limit=10) for q, f in QUERIES]
         params = [query_params(q, f) for q, f in QUERIES]

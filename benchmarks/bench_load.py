@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from benchmarks.bench_api import ServeProcess
+from benchmarks.bench_api import serve
 from benchmarks.bench_upload import as_text
 from benchmarks.corpus_gen import CorpusGenerator
 
@@ -140,7 +140,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     preload, batch = texts[: args.preload], texts[args.preload :]
     data_dir = Path(args.data_dir or tempfile.mkdtemp(prefix="reviewlens-bench-load-"))
     env = {"REVIEWLENS_WORKERS": str(args.workers)} if args.workers else {}
-    server = ServeProcess(data_dir, env=env)
+    server = serve(data_dir, env)
     try:
 
         async def seed_library() -> None:

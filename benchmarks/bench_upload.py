@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from benchmarks.bench_api import ServeProcess
+from benchmarks.bench_api import serve
 from benchmarks.corpus_gen import CorpusGenerator
 from reviewlens.model import Document
 
@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     data_dir = Path(args.data_dir or tempfile.mkdtemp(prefix="reviewlens-bench-upload-"))
     env = {"REVIEWLENS_WORKERS": str(args.workers)} if args.workers else {}
-    server = ServeProcess(data_dir, env=env)
+    server = serve(data_dir, env)
     try:
         with httpx.Client(base_url=server.url, timeout=120) as client:
             warm_job = client.post(

@@ -7,13 +7,8 @@ All sample text is fictional and written for these tests.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
-import socket
 import sqlite3
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -26,8 +21,8 @@ from fastapi.testclient import TestClient
 
 from reviewlens.settings import Settings
 from search_api.app import create_app
+from search_api.testing import ServeProcess
 
-REVIEWLENS = str(Path(sys.executable).with_name("reviewlens"))
 END_STATES = ("done", "failed")
 ACTIVE_STATES = ("extracting", "tagging", "indexing")
 
@@ -124,71 +119,17 @@ def wait_jobs(
     raise AssertionError(f"jobs did not finish: {sorted(j['state'] for j in latest.values())}")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class LiveServer:
-    """`reviewlens serve` in its own process group, as users run it."""
+class LiveServer(ServeProcess):
+    """`reviewlens serve` in its own process group, as users run it; one worker and debug logs
+    unless `env` says otherwise, so the log check sees everything the server can say."""
 
     def __init__(self, data_dir: Path, **env: str) -> None:
-        self.data_dir = data_dir
-        self.env = env
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen[bytes] | None = None
-        self.log_path = data_dir.parent / f"server-{self.port}.log"
-
-    def start(self, timeout: float = 90.0) -> None:
-        env = {
-            **os.environ,
+        defaults = {
             "REVIEWLENS_WORKERS": "1",
             "REVIEWLENS_API_KEYS": "",
             "REVIEWLENS_LOG_LEVEL": "DEBUG",
-            **self.env,
         }
-        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [REVIEWLENS, "serve", "--data-dir", str(self.data_dir), "--port", str(self.port)],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/api/health", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            assert self.process.poll() is None, "the server exited: " + self.log()[-2000:]
-            time.sleep(0.2)
-        raise AssertionError("the server did not come up")
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def kill(self) -> None:
-        """SIGKILL the server and everything it started, as a crash or power cut would."""
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        if self.process is not None:
-            # anything the server started (fork server, tagging pool) goes with it
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
+        super().__init__(data_dir, env={**defaults, **env})
 
     def job(self, job_id: str) -> dict[str, Any]:
         response = httpx.get(f"{self.url}/api/jobs/{job_id}", timeout=30)

@@ -26,7 +26,9 @@ from badfiles import (
     huge_page_image_pdf,
 )
 from fastapi.testclient import TestClient
-from hardening_support import REVIEWLENS, AppFactory, LiveServer, audit, review_bytes, wait_jobs
+from hardening_support import AppFactory, LiveServer, audit, review_bytes, wait_jobs
+
+from search_api.testing import REVIEWLENS
 
 LIMITS: dict[str, Any] = {
     "max_upload_bytes": UPLOAD_LIMIT,

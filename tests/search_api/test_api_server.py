@@ -5,10 +5,8 @@ refusal to listen beyond loopback without keys."""
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,66 +15,25 @@ import httpx
 import pytest
 from test_api_support import review_bytes
 
+from search_api.testing import REVIEWLENS, ServeProcess
+
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-REVIEWLENS = str(Path(sys.executable).with_name("reviewlens"))
 LIMIT = 256 * 1024
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Server:
+class Server(ServeProcess):
     def __init__(self, data_dir: Path, workers: int = 1) -> None:
-        self.data_dir = data_dir
-        self.workers = workers
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        env = {
-            **os.environ,
-            "REVIEWLENS_MAX_UPLOAD_BYTES": str(LIMIT),
-            "REVIEWLENS_WORKERS": str(self.workers),
-            "REVIEWLENS_API_KEYS": "",
-            "REVIEWLENS_RATE_LIMIT_SEARCHES_PER_MINUTE": "1000000",
-            "REVIEWLENS_RATE_LIMIT_UPLOADS_PER_MINUTE": "1000000",
-        }
-        self.process = subprocess.Popen(
-            [REVIEWLENS, "serve", "--data-dir", str(self.data_dir), "--port", str(self.port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
+        super().__init__(
+            data_dir,
+            env={
+                "REVIEWLENS_MAX_UPLOAD_BYTES": str(LIMIT),
+                "REVIEWLENS_WORKERS": str(workers),
+                "REVIEWLENS_API_KEYS": "",
+                "REVIEWLENS_RATE_LIMIT_SEARCHES_PER_MINUTE": "1000000",
+                "REVIEWLENS_RATE_LIMIT_UPLOADS_PER_MINUTE": "1000000",
+            },
         )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/api/health", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            assert self.process.poll() is None, "server exited"
-            time.sleep(0.2)
-        raise AssertionError("server did not come up")
-
-    def kill(self) -> None:
-        """SIGKILL the server and everything it started, as a crash would."""
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
 
 @pytest.fixture

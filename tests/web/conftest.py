@@ -20,10 +20,11 @@ from web_support import (
     CHROMIUM_ARGS,
     CORPUS_DIR,
     READER_KEY,
-    REVIEWLENS,
     PageProblems,
     Server,
 )
+
+from search_api.testing import REVIEWLENS
 
 
 @pytest.fixture(scope="session")

@@ -3,22 +3,16 @@ screenshots. Fixtures using these live in conftest.py."""
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from search_api.testing import ServeProcess
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CORPUS_DIR = REPO_ROOT / "corpus"
 SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
-REVIEWLENS = str(Path(sys.executable).with_name("reviewlens"))
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -33,52 +27,9 @@ READER_KEY = "reader-key-for-browser-tests-0001"
 ADMIN_KEY = "admin-key-for-browser-tests-0002"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class Server:
-    data_dir: Path
-    api_keys: str = ""
-    port: int = field(default_factory=_free_port)
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        env = {**os.environ, "REVIEWLENS_API_KEYS": self.api_keys}
-        log = (self.data_dir.parent / f"server-{self.port}.log").open("wb")
-        self.process = subprocess.Popen(
-            [REVIEWLENS, "serve", "--data-dir", str(self.data_dir), "--port", str(self.port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/api/health", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            assert self.process.poll() is None, "the server exited while starting"
-            time.sleep(0.3)
-        raise AssertionError("the server did not come up")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(10)
+class Server(ServeProcess):
+    def __init__(self, data_dir: Path, api_keys: str = "") -> None:
+        super().__init__(data_dir, env={"REVIEWLENS_API_KEYS": api_keys})
 
     def api(self, path: str, key: str | None = None, **params: Any) -> Any:
         headers = {"Authorization": f"Bearer {key}"} if key else {}
