@@ -828,6 +828,8 @@ NEGATION_DEFAULTS: dict[str, Any] = {
         "make",
         "offer",
         "consider",
+        "invite",
+        "receive",
     ],
     # after "and" or "or", a word that starts a new clause and so ends a negation's scope
     "clause_openers": [
