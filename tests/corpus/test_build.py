@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from nlp.taxonomy import load_taxonomy
 from reviewlens.model import DOC_TYPES, SECTION_KINDS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -26,51 +27,8 @@ CORPUS = REPO_ROOT / "corpus"
 BUILDER = REPO_ROOT / "scripts" / "build_corpus.py"
 SIDECARS = sorted(CORPUS.glob("*.facts.json"))
 
-# The 40 theme ids of the default taxonomy (THEMES.md); facts may only name these.
-THEME_IDS = set(
-    [
-        "neglect",
-        "domestic_abuse",
-        "coercive_control",
-        "economic_abuse",
-        "honour_based_abuse",
-        "adult_mental_health",
-        "substance_misuse",
-        "toxic_trio",
-        "child_sexual_abuse",
-        "child_sexual_exploitation",
-        "child_criminal_exploitation",
-        "online_harm",
-        "missing_from_home_care",
-        "children_missing_education",
-        "nai_infants",
-        "bruising_non_mobile",
-        "sudi_safe_sleep",
-        "child_mental_health",
-        "self_harm_suicide",
-        "send_disability",
-        "race_ethnicity_culture",
-        "fathers_invisible_men",
-        "older_people_carers",
-        "adult_family_homicide",
-        "self_neglect",
-        "mental_capacity",
-        "transitions_to_adulthood",
-        "voice_of_child",
-        "professional_curiosity",
-        "information_sharing",
-        "multi_agency_working",
-        "escalation_challenge",
-        "risk_assessment",
-        "disguised_compliance",
-        "think_family",
-        "early_help",
-        "thresholds",
-        "child_protection_process",
-        "supervision_workload",
-        "leadership_learning_culture",
-    ]
-)
+# facts may only name themes of the default taxonomy
+THEME_IDS = {theme.id for theme in load_taxonomy().themes}
 REQUIRED = {"file": str, "doc_type": str, "title": str, "year": int, "page_count": int}
 
 
