@@ -11,45 +11,17 @@ import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from hardening_support import API_KEYS, KEYS, AppFactory, review_bytes, wait_jobs
+from roles import API_ROLES, OPEN_ROUTES
 from starlette.routing import Route
 
 RANK: dict[str | None, int] = {None: 0, "reader": 1, "uploader": 2, "admin": 3}
 PUBLIC = "public"
 
-# Every (method, path) the app serves -> who may call it. PUBLIC needs no key. A route that is
-# added without a line here fails test_every_served_route_has_a_rule.
+# Every (method, path) the app serves -> who may call it; PUBLIC needs no key. A route added
+# without a line in tests/roles.py fails test_every_served_route_has_a_rule.
 RULES: dict[tuple[str, str], str] = {
-    ("GET", "/api/health"): PUBLIC,
-    ("POST", "/api/documents"): "uploader",
-    ("GET", "/api/documents"): "reader",
-    ("GET", "/api/documents/{document_id}"): "reader",
-    ("GET", "/api/documents/{document_id}/original"): "reader",
-    ("DELETE", "/api/documents/{document_id}"): "admin",
-    ("GET", "/api/jobs"): "reader",
-    ("GET", "/api/jobs/{job_id}"): "reader",
-    ("POST", "/api/jobs/{job_id}/retry"): "uploader",
-    ("GET", "/api/search"): "reader",
-    ("GET", "/api/themes"): "reader",
-    ("GET", "/api/themes/frequency"): "reader",
-    ("GET", "/api/themes/cooccurrence"): "reader",
-    ("GET", "/api/themes/emerging"): "reader",
-    ("GET", "/api/recommendations"): "reader",
-    ("GET", "/api/export/search.{fmt}"): "reader",
-    ("GET", "/api/export/frequency.{fmt}"): "reader",
-    ("POST", "/api/admin/reindex"): "admin",
-    # the pages are shells: every piece of data they show comes from the API with the key
-    ("GET", "/"): PUBLIC,
-    ("GET", "/search"): PUBLIC,
-    ("GET", "/dashboard"): PUBLIC,
-    ("GET", "/upload"): PUBLIC,
-    ("GET", "/admin"): PUBLIC,
-    ("GET", "/recommendations"): PUBLIC,
-    ("GET", "/documents/{document_id}"): PUBLIC,
-    ("GET", "/static/{name}"): PUBLIC,
-    ("GET", "/web/whoami"): PUBLIC,  # reports the role of the presented key, grants nothing
-    ("GET", "/api/openapi.json"): PUBLIC,
-    ("GET", "/docs"): PUBLIC,
-    ("GET", "/docs/oauth2-redirect"): PUBLIC,
+    **{route: role or PUBLIC for route, role in API_ROLES.items()},
+    **dict.fromkeys(OPEN_ROUTES, PUBLIC),
 }
 
 SAMPLE = {"document_id": "0" * 64, "job_id": "0" * 32, "fmt": "csv", "name": "app.css"}

@@ -1,7 +1,7 @@
 """Roles on every route: each /api route is walked with no key, a wrong key and each role.
 
-The table below is the single statement of who may do what; a new route fails
-`test_every_route_is_in_the_role_table` until it is added here.
+The role table (tests/roles.py) is the single statement of who may do what; a new route fails
+`test_every_route_is_in_the_role_table` until it is added there.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from roles import API_ROLES
 from test_api_support import AppFactory, client_factory, review_bytes, upload
 
 
@@ -24,27 +25,7 @@ KEYS = {"reader": "r-key-5f1c", "uploader": "u-key-93ab", "admin": "a-key-07de"}
 API_KEYS = ",".join(f"{role}:{key}" for role, key in KEYS.items())
 RANK = {None: 0, "reader": 1, "uploader": 2, "admin": 3}
 
-# (method, path) -> least role; None means no key needed
-ROLE_TABLE: dict[tuple[str, str], str | None] = {
-    ("GET", "/api/health"): None,
-    ("POST", "/api/documents"): "uploader",
-    ("GET", "/api/documents"): "reader",
-    ("GET", "/api/documents/{document_id}"): "reader",
-    ("GET", "/api/documents/{document_id}/original"): "reader",
-    ("DELETE", "/api/documents/{document_id}"): "admin",
-    ("GET", "/api/jobs"): "reader",
-    ("GET", "/api/jobs/{job_id}"): "reader",
-    ("POST", "/api/jobs/{job_id}/retry"): "uploader",
-    ("GET", "/api/search"): "reader",
-    ("GET", "/api/themes"): "reader",
-    ("GET", "/api/themes/frequency"): "reader",
-    ("GET", "/api/themes/cooccurrence"): "reader",
-    ("GET", "/api/themes/emerging"): "reader",
-    ("GET", "/api/recommendations"): "reader",
-    ("GET", "/api/export/search.{fmt}"): "reader",
-    ("GET", "/api/export/frequency.{fmt}"): "reader",
-    ("POST", "/api/admin/reindex"): "admin",
-}
+ROLE_TABLE = API_ROLES
 
 
 def _routes(client: TestClient) -> list[tuple[str, str]]:
