@@ -164,13 +164,16 @@ def tag_document(doc: Document, taxonomy: Taxonomy | None = None) -> Document:
 _WORKER_TAXONOMY: Taxonomy | None = None
 
 
-def _init_worker(taxonomy: Taxonomy) -> None:
+def init_pool_process(taxonomy: Taxonomy) -> None:
+    """Initializer for a tagging process pool: build the pipeline once per process, not on its
+    first document."""
     global _WORKER_TAXONOMY
     _WORKER_TAXONOMY = taxonomy
     build_pipeline(taxonomy)
 
 
-def _tag_in_worker(doc: Document) -> Document:
+def tag_in_pool_process(doc: Document) -> Document:
+    """`tag_document` with the taxonomy `init_pool_process` gave this process."""
     return tag_document(doc, _WORKER_TAXONOMY)
 
 
@@ -191,9 +194,12 @@ def tag_documents(
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     with ProcessPoolExecutor(
-        max_workers=n_process, mp_context=context, initializer=_init_worker, initargs=(taxonomy,)
+        max_workers=n_process,
+        mp_context=context,
+        initializer=init_pool_process,
+        initargs=(taxonomy,),
     ) as pool:
         # a few chunks per worker: fewer round trips than one document at a time, while a
         # long document still does not hold up the whole folder
         chunksize = max(1, len(items) // (n_process * 4))
-        return list(pool.map(_tag_in_worker, items, chunksize=chunksize))
+        return list(pool.map(tag_in_pool_process, items, chunksize=chunksize))

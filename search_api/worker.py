@@ -35,24 +35,6 @@ IDLE_WAIT_S = 0.5
 BACKEND_RETRY_S = 5.0
 
 
-_POOL_TAXONOMY: Taxonomy | None = None
-
-
-def _warm_up(taxonomy: Taxonomy) -> None:
-    """Load spaCy and build the pipeline once per pool process, not on its first job."""
-    global _POOL_TAXONOMY
-    from nlp.pipeline import build_pipeline
-
-    _POOL_TAXONOMY = taxonomy
-    build_pipeline(taxonomy)
-
-
-def _tag_in_pool(doc: Document) -> Document:
-    from nlp.tagger import tag_document
-
-    return tag_document(doc, _POOL_TAXONOMY)
-
-
 class Worker:
     """Runs jobs from the library's queue on `threads` threads until stopped."""
 
@@ -267,7 +249,9 @@ class Worker:
             from nlp.tagger import tag_document
 
             return tag_document(doc, taxonomy)
-        return self._tag_pool(taxonomy).submit(_tag_in_pool, doc).result()
+        from nlp.tagger import tag_in_pool_process
+
+        return self._tag_pool(taxonomy).submit(tag_in_pool_process, doc).result()
 
     def _tag_pool(self, taxonomy: Taxonomy) -> ProcessPoolExecutor:
         with self._pool_lock:
@@ -278,10 +262,12 @@ class Worker:
                 self._pool.shutdown(wait=False)
                 self._pool = None
             if self._pool is None:
+                from nlp.tagger import init_pool_process
+
                 self._pool = ProcessPoolExecutor(
                     max_workers=self.tag_processes,
                     mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_warm_up,
+                    initializer=init_pool_process,
                     initargs=(taxonomy,),
                 )
                 self._pool_taxonomy = taxonomy.version
