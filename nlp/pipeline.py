@@ -21,14 +21,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from spacy.attrs import IS_PUNCT, IS_SPACE, IS_TITLE, IS_UPPER, LEMMA, LIKE_NUM, LOWER, ORTH
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
 
 from nlp.analysis import LEMMATIZER, base_pipeline
-from nlp.candidates import CandidateFilter, candidate_features
 from nlp.taxonomy import Taxonomy, load_taxonomy
+from nlp.theme_model import ThemeModel, passage_keys, rule_matrix
 
 SENTENCES = "reviewlens_sentences"
 THEMES = "reviewlens_themes"
@@ -81,8 +82,9 @@ class _State:
     composites: dict[str, tuple[list[str], int]] = field(default_factory=dict)
     groups: dict[str, str] = field(default_factory=dict)
     absence_is_finding: frozenset[str] = frozenset()
-    filter: CandidateFilter | None = None
-    scores: dict[str, float] = field(default_factory=dict)  # theme -> filter probability
+    model: ThemeModel | None = None
+    stop_words: frozenset[str] = frozenset()
+    scores: dict[str, float] = field(default_factory=dict)  # theme -> model probability
     ruled_out_cues: set[str] = field(default_factory=set)
     agencies: list[str] = field(default_factory=list)
     agency_spans: list[tuple[int, int]] = field(default_factory=list)  # in agency lists
@@ -210,7 +212,7 @@ class ThemeMatcher:
     """
 
     def __init__(
-        self, nlp: Language, taxonomy: Taxonomy, weak_needed: int, candidate_filter: str
+        self, nlp: Language, taxonomy: Taxonomy, weak_needed: int, theme_model: str
     ) -> None:
         if weak_needed < 1:
             raise ValueError("weak_needed must be at least 1")
@@ -219,15 +221,16 @@ class ThemeMatcher:
         self.weak_needed_by_theme = {
             t.id: t.weak_needed for t in taxonomy.themes if t.weak_needed is not None
         }
-        if candidate_filter == "default":
-            self.filter = CandidateFilter.load()
-        elif candidate_filter:
-            path = Path(candidate_filter)
+        if theme_model == "default":
+            self.model = ThemeModel.load()
+        elif theme_model:
+            path = Path(theme_model)
             if not path.exists():
-                raise ValueError(f"candidate_filter {candidate_filter!r} does not exist")
-            self.filter = CandidateFilter.load(path)
+                raise ValueError(f"theme_model {theme_model!r} does not exist")
+            self.model = ThemeModel.load(path)
         else:
-            self.filter = None
+            self.model = None
+        self.stop_words = frozenset(nlp.Defaults.stop_words)
         self.weak_needed = weak_needed
         self.taxonomy = taxonomy
         self.lemma_matcher = PhraseMatcher(nlp.vocab, attr="LEMMA")
@@ -305,7 +308,8 @@ class ThemeMatcher:
         state.composites = self.composites
         state.groups = self.groups
         state.absence_is_finding = self.absence_is_finding
-        state.filter = self.filter
+        state.model = self.model
+        state.stop_words = self.stop_words
         return doc
 
 
@@ -325,21 +329,26 @@ def _requirements(nlp: Language, pattern: list[dict[str, Any]]) -> list[frozense
 
 @Language.factory(
     THEMES,
-    # candidate_filter: "default" (the bundled weights, if trained), a path, or "" for rules only
-    default_config={"taxonomy_version": "", "weak_needed": 3, "candidate_filter": "default"},
+    # theme_model: "default" (the bundled weights, if trained), a path, or "" for rules only
+    default_config={"taxonomy_version": "", "weak_needed": 3, "theme_model": "default"},
 )
 def make_themes(
-    nlp: Language, name: str, taxonomy_version: str, weak_needed: int, candidate_filter: str
+    nlp: Language, name: str, taxonomy_version: str, weak_needed: int, theme_model: str
 ) -> ThemeMatcher:
-    return ThemeMatcher(nlp, _taxonomy(taxonomy_version), weak_needed, candidate_filter)
+    return ThemeMatcher(nlp, _taxonomy(taxonomy_version), weak_needed, theme_model)
 
 
-def resolve_themes(doc: Doc, apply_filter: bool = True) -> dict[str, list[ThemeHit]]:
+def rule_state(doc: Doc) -> _State:
+    """The rules' working state of a processed doc (its hits, with why each was ruled out)."""
+    return _state(doc)
+
+
+def resolve_themes(doc: Doc, use_model: bool = True) -> dict[str, list[ThemeHit]]:
     """Theme id -> the hits that count.
 
     A theme needs one strong signal, or `weak_needed` different weak ones that do not overlap
-    ("attendance" inside "attendance was" is one signal, not two). Then the candidate filter,
-    when there is one, drops themes mentioned only in passing.
+    ("attendance" inside "attendance was" is one signal, not two). Then the trained theme
+    model, when there is one, weighs the rules' verdict with the rest of the passage.
     """
     state = _state(doc)
     counted: dict[str, list[ThemeHit]] = {}
@@ -395,15 +404,28 @@ def resolve_themes(doc: Doc, apply_filter: bool = True) -> dict[str, list[ThemeH
             if broader not in out:
                 out[broader] = [replace(h, theme=broader) for h in out[theme]]
     state.scores = {}
-    if apply_filter and state.filter is not None and out:
-        for theme in list(out):
-            features = candidate_features(
-                doc, theme, out[theme], state.hits, state.sent_starts, len(out), state.groups[theme]
-            )
-            probability = state.filter.probability(features)
-            state.scores[theme] = probability
-            if probability < state.filter.threshold:
-                del out[theme]
+    if use_model and state.model is not None:
+        return _apply_model(doc, state, state.model, out)
+    return out
+
+
+def _apply_model(
+    doc: Doc, state: _State, model: ThemeModel, found: dict[str, list[ThemeHit]]
+) -> dict[str, list[ThemeHit]]:
+    """The model's tags: the rules' evidence where the rules found the theme, else its words."""
+    keys = passage_keys(doc, state.stop_words)
+    probabilities = model.probabilities(list(keys), rule_matrix(model.themes, found, state.hits))
+    known = set(model.themes)
+    # themes the model was not trained on (a partnership's own) stay with the rules
+    out = {theme: hits for theme, hits in found.items() if theme not in known}
+    for column in np.flatnonzero(probabilities >= model.threshold):
+        theme = model.themes[column]
+        state.scores[theme] = float(probabilities[column])
+        if theme in found:
+            out[theme] = found[theme]
+        else:
+            spans = model.evidence(keys, theme)
+            out[theme] = [ThemeHit(theme, s, e, weak=True, cue="model") for s, e in spans]
     return out
 
 
@@ -526,6 +548,49 @@ NEGATION_DEFAULTS: dict[str, Any] = {
     "immediate_negation": ["not", "never", "n't"],
     # cues that rule out every theme in their sentence: the text says it is not about them
     "sentence_negation": [
+        # lists of who took part, documents set aside for the reader, topics of later work:
+        # every theme named in such a sentence is named in passing
+        "panel comprised",
+        "panel was made up of",
+        "panel included",
+        "panel members were",
+        "panel consisted of",
+        "those interviewed",
+        "were interviewed for",
+        "inspectors met",
+        "information for the review was provided by",
+        "contributed to the review",
+        "contributed to this review",
+        "contributed to the design",
+        "will cover",
+        "will consider",
+        "will examine",
+        "will be published",
+        "will be the subject of",
+        "is being prepared",
+        "are being prepared",
+        "is planned",
+        "are planned",
+        "is available on",
+        "are available on",
+        "described in appendix",
+        "reproduced in appendix",
+        "summarised in appendix",
+        "set out in appendix",
+        "listed in appendix",
+        "the phrase",
+        "the term",
+        "considered and rejected",
+        "was rejected",
+        "no suggestion that",
+        "not raised as an issue",
+        "not identified as an issue",
+        "found no evidence that",
+        "sample excluded",
+        "were excluded from",
+        "did not assess",
+        "did not look at",
+        "looks only at",
         "not relevant",
         "no relevance",
         "not a focus",
@@ -1206,7 +1271,9 @@ class NegationScope:
             cues.append(_Cue(kind, s, e, text))
         colons = sum(1 for c in cues if c.kind == "term" and doc[c.start].orth == colon)
         # only build the passage text (slow) when it could be a glossary
-        if colons >= 2 and len(_GLOSSARY_ENTRY.findall(doc.text)) >= 2:
+        if (colons >= 2 and len(_GLOSSARY_ENTRY.findall(doc.text)) >= 2) or (
+            colons and _GLOSSARY_OPENING.match(doc.text)
+        ):
             for hit in state.hits:
                 hit.hypothetical, hit.cue = True, "glossary"
             return
@@ -1270,7 +1337,9 @@ class NegationScope:
                     break
 
 
-_GLOSSARY_ENTRY = re.compile(r"\b[A-Z][A-Za-z&]*[A-Z]s?:\s+[A-Z]")
+_GLOSSARY_ENTRY = re.compile(r"\b[A-Z][A-Za-z&]*[A-Z]s?:\s+[A-Za-z]")
+# a passage that opens by defining an abbreviation ("AHT: abusive head trauma") is a glossary entry
+_GLOSSARY_OPENING = re.compile(r"^\s*(?:Glossary\W+)?[A-Z][A-Za-z&]*[A-Z]s?:\s")
 
 
 def _between(positions: list[int], start: int, end: int) -> bool:
@@ -1764,14 +1833,14 @@ def make_stance(
 # --- assembly --------------------------------------------------------------------------------
 
 
-def new_pipeline(taxonomy: Taxonomy | None = None, candidate_filter: str = "default") -> Language:
+def new_pipeline(taxonomy: Taxonomy | None = None, theme_model: str = "default") -> Language:
     """A fresh, uncached pipeline (tests use this to change one component's config)."""
     taxonomy = taxonomy or load_taxonomy()
     _TAXONOMIES[taxonomy.version] = taxonomy
     nlp = base_pipeline()
     config = {"taxonomy_version": taxonomy.version}
     nlp.add_pipe(SENTENCES)
-    nlp.add_pipe(THEMES, config={**config, "candidate_filter": candidate_filter})
+    nlp.add_pipe(THEMES, config={**config, "theme_model": theme_model})
     nlp.add_pipe(NEGATION)
     nlp.add_pipe(AGENCIES, config=config)
     nlp.add_pipe(RECOMMENDATIONS)

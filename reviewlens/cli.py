@@ -13,6 +13,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "extract": ("ingest.cli:extract", "Print the structured document extracted from a file."),
     "tag": ("nlp.cli:tag", "Print the extracted document with themes, agencies and stance."),
     "evaluate": ("nlp.cli:evaluate", "Score theme tagging on the labelled evaluation set."),
+    "train": ("nlp.cli:train", "Train the theme classifier on the evaluation set's dev part."),
     "ingest": ("search_api.cli:ingest", "Keep, extract, tag and index files and folders."),
     "search": ("search_api.cli:search", "Search passages across every indexed document."),
     "themes": ("search_api.cli:themes", "Theme frequency by year, quarter, type or source."),

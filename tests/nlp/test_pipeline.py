@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -302,40 +301,6 @@ def test_stance_config_is_validated() -> None:
     nlp = new_pipeline()
     with pytest.raises(ValueError, match="section_weight"):
         nlp.replace_pipe(STANCE, STANCE, config={"section_weight": -1})
-
-
-# --- candidate filter ---------------------------------------------------------------------------
-
-
-def _write_filter(path: Path, bias: float, threshold: float) -> Path:
-    from nlp.candidates import FEATURES
-
-    weights = [bias] + [0.0] * (len(FEATURES) - 1)
-    payload = {"features": list(FEATURES), "weights": weights, "threshold": threshold}
-    path.write_text(json.dumps(payload), encoding="utf-8")
-    return path
-
-
-def test_candidate_filter_drops_low_scoring_candidates(tmp_path: Path) -> None:
-    taxonomy = small_taxonomy(tmp_path)
-    text = "The bruise was seen."
-    keep = new_pipeline(taxonomy, candidate_filter=str(_write_filter(tmp_path / "k.json", 3, 0.5)))
-    drop = new_pipeline(taxonomy, candidate_filter=str(_write_filter(tmp_path / "d.json", -3, 0.5)))
-    rules = new_pipeline(taxonomy, candidate_filter="")
-    assert set(keep(text)._.themes) == {"bruising"}
-    assert set(drop(text)._.themes) == set()
-    assert set(rules(text)._.themes) == {"bruising"}
-    # the evidence trail is still there for a dropped candidate
-    assert [h.theme for h in drop(text)._.theme_hits] == ["bruising"]
-
-
-def test_candidate_filter_weights_must_match_the_features(tmp_path: Path) -> None:
-    path = tmp_path / "old.json"
-    path.write_text(json.dumps({"features": ["bias"], "weights": [1.0], "threshold": 0.5}))
-    with pytest.raises(ValueError, match="retrain"):
-        new_pipeline(small_taxonomy(tmp_path), candidate_filter=str(path))
-    with pytest.raises(ValueError, match="does not exist"):
-        new_pipeline(small_taxonomy(tmp_path), candidate_filter=str(tmp_path / "none.json"))
 
 
 # --- the default taxonomy and cues on review-style sentences -----------------------------------

@@ -1,0 +1,164 @@
+"""A small trained theme classifier that works with the rules, not instead of them.
+
+The rules know what they matched and whether a negation or hypothesis ruled it out, but only
+for the wordings someone wrote down. The classifier sees every passage as a bag of lemma
+unigrams and bigrams, and also sees the rules' verdict for each theme (tagged, tagged on strong
+evidence, mentioned but ruled out, mentioned at all), with one set of weights for that verdict
+shared by all themes plus a per-theme adjustment. So a theme the rules found keeps its tag
+unless the rest of the passage speaks against it, and a theme the rules missed can still be
+tagged when its words are there.
+
+A tag the model adds has evidence too: the words in the passage that pushed its score up most.
+
+Weights live in `nlp/theme_model.npz`, trained by `reviewlens train` on the dev passages only
+(deterministic, from zero weights). Without the file, tagging is rules only.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc
+
+    from nlp.pipeline import ThemeHit
+
+MODEL_PATH = Path(__file__).resolve().parent / "theme_model.npz"
+FEATURE_VERSION = 1
+# the rules' verdict on one theme in one passage, as the model sees it
+RULE_FEATURES = ("tagged", "strong", "ruled_out", "counted")
+EVIDENCE_WORDS = 3
+MIN_WORD = 3  # shorter lemmas ("a", "of") only count inside bigrams
+
+
+def passage_keys(doc: Doc, stop_words: frozenset[str]) -> dict[str, tuple[int, int]]:
+    """Lemma unigram and bigram features of a passage, each with its first token span."""
+    words = [
+        (t.i, t.lemma_ or t.lower_)
+        for t in doc
+        if not (t.is_punct or t.is_space or t.like_num or t.is_quote or t.is_bracket)
+    ]
+    keys: dict[str, tuple[int, int]] = {}
+    previous: tuple[int, str] | None = None
+    for i, lemma in words:
+        if len(lemma) >= MIN_WORD and lemma not in stop_words:
+            keys.setdefault("u:" + lemma, (i, i + 1))
+        if previous is not None:
+            keys.setdefault(f"b:{previous[1]} {lemma}", (previous[0], i + 1))
+        previous = (i, lemma)
+    return keys
+
+
+def rule_matrix(
+    themes: Sequence[str], tagged: dict[str, list[ThemeHit]], hits: Sequence[ThemeHit]
+) -> np.ndarray:
+    """themes x RULE_FEATURES: the rules' verdict on every theme for one passage."""
+    index = {t: i for i, t in enumerate(themes)}
+    out = np.zeros((len(themes), len(RULE_FEATURES)), dtype=np.float32)
+    for theme, theme_hits in tagged.items():
+        row = index.get(theme)
+        if row is not None:
+            out[row, 0] = 1.0
+            out[row, 1] = float(any(not h.weak for h in theme_hits))
+    for hit in hits:
+        row = index.get(hit.theme)
+        if row is not None:
+            out[row, 3 if hit.counts else 2] = 1.0
+    return out
+
+
+@dataclass(frozen=True)
+class ThemeModel:
+    """Weights of the trained classifier (see the module docstring for the shape)."""
+
+    themes: tuple[str, ...]
+    vocab: dict[str, int]
+    words: np.ndarray  # vocab x themes
+    bias: np.ndarray  # themes
+    rules: np.ndarray  # RULE_FEATURES, shared by all themes
+    rules_by_theme: np.ndarray  # themes x RULE_FEATURES
+    threshold: float
+    meta: dict[str, object]
+
+    @classmethod
+    def load(cls, path: Path = MODEL_PATH) -> ThemeModel | None:
+        """The trained model, or None when no weights file exists (rules alone)."""
+        if not path.exists():
+            return None
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(str(data["meta"]))
+            if meta.get("feature_version") != FEATURE_VERSION or tuple(
+                meta.get("rule_features", ())
+            ) != tuple(RULE_FEATURES):
+                raise ValueError(f"{path} was trained on other features; retrain it")
+            vocab = [str(v) for v in data["vocab"]]
+            return cls(
+                themes=tuple(str(t) for t in data["themes"]),
+                vocab={k: i for i, k in enumerate(vocab)},
+                words=data["words"].astype(np.float32),
+                bias=data["bias"].astype(np.float32),
+                rules=data["rules"].astype(np.float32),
+                rules_by_theme=data["rules_by_theme"].astype(np.float32),
+                threshold=float(meta["threshold"]),
+                meta=meta,
+            )
+
+    def save(self, path: Path) -> None:
+        """Write an .npz that `np.load` reads; byte-identical for identical weights."""
+        vocab = sorted(self.vocab, key=self.vocab.__getitem__)
+        arrays = {
+            "meta": np.array(json.dumps({**self.meta, "threshold": self.threshold})),
+            "themes": np.array(self.themes),
+            "vocab": np.array(vocab),
+            "words": self.words.astype(np.float16),
+            "bias": self.bias.astype(np.float32),
+            "rules": self.rules.astype(np.float32),
+            "rules_by_theme": self.rules_by_theme.astype(np.float32),
+        }
+        # np.savez stamps each member with the current time; a fixed stamp keeps the file
+        # reproducible, so retraining on the same data shows no change in git
+        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for name, array in arrays.items():
+                buffer = io.BytesIO()
+                np.lib.format.write_array(buffer, array, allow_pickle=False)
+                info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                archive.writestr(info, buffer.getvalue())
+
+    def logits(self, keys: Sequence[str], rules: np.ndarray) -> np.ndarray:
+        rows = [j for j in (self.vocab.get(k) for k in keys) if j is not None]
+        z = self.bias + rules @ self.rules + (rules * self.rules_by_theme).sum(axis=1)
+        if rows:
+            z = z + self.words[rows].sum(axis=0)
+        return z
+
+    def probabilities(self, keys: Sequence[str], rules: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-np.clip(self.logits(keys, rules), -30.0, 30.0)))
+
+    def evidence(
+        self, keys: dict[str, tuple[int, int]], theme: str, limit: int = EVIDENCE_WORDS
+    ) -> list[tuple[int, int]]:
+        """Token spans of the passage's words that most raised this theme's score."""
+        column = self.themes.index(theme)
+        weighted = [
+            (float(self.words[j, column]), span)
+            for key, span in keys.items()
+            if (j := self.vocab.get(key)) is not None and self.words[j, column] > 0
+        ]
+        weighted.sort(key=lambda item: (-item[0], item[1]))
+        spans: list[tuple[int, int]] = []
+        for _, (start, end) in weighted:
+            if any(start < e and s < end for s, e in spans):
+                continue
+            spans.append((start, end))
+            if len(spans) == limit:
+                break
+        return sorted(spans)

@@ -1,0 +1,246 @@
+"""Train the theme classifier on the dev passages: `reviewlens train [--check]`.
+
+Reproducible: passages are featurised by the rules-only pipeline, folds are fixed by a hash of
+each passage id, and the weights are fitted by full-batch Adam from zero, so the same labelled
+set and taxonomy always give the same model. The L2 strength and the threshold are chosen by
+cross-validation on dev, and the cross-validated figures are printed beside the rules' own so
+whoever retrains sees whether the model earns its place. Heldout passages are never read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from nlp.evaluate import EVAL_SET, EXTRA_DEV, Example, load_examples
+from nlp.taxonomy import Taxonomy, load_taxonomy
+from nlp.theme_model import (
+    FEATURE_VERSION,
+    MODEL_PATH,
+    RULE_FEATURES,
+    ThemeModel,
+    passage_keys,
+    rule_matrix,
+)
+
+FOLDS = 5
+STEPS = 300
+RATE = 0.05
+L2_GRID = (0.5, 2.0, 8.0)
+THRESHOLDS = tuple(t / 100 for t in range(20, 71, 5))
+MIN_DF = 2  # a word must appear in this many training passages to get a weight
+MIN_GAIN = 0.005  # cross-validated micro-F1 the model must add over the rules to be shipped
+
+
+@dataclass(frozen=True)
+class Featurised:
+    keys: list[list[str]]
+    rules: np.ndarray  # passages x themes x RULE_FEATURES
+    gold: np.ndarray  # passages x themes, 0/1
+    rules_tagged: list[set[str]]
+
+
+def featurise(examples: Sequence[Example], taxonomy: Taxonomy) -> Featurised:
+    from nlp.pipeline import new_pipeline, resolve_themes, rule_state
+
+    nlp = new_pipeline(taxonomy, theme_model="")
+    stop = frozenset(nlp.Defaults.stop_words)
+    themes = [t.id for t in taxonomy.themes]
+    keys: list[list[str]] = []
+    rules: list[np.ndarray] = []
+    tagged: list[set[str]] = []
+    for doc in nlp.pipe([e.text for e in examples], batch_size=256):
+        found = resolve_themes(doc, use_model=False)
+        keys.append(list(passage_keys(doc, stop)))
+        rules.append(rule_matrix(themes, found, rule_state(doc).hits))
+        tagged.append(set(found))
+    gold = np.array([[t in e.themes for t in themes] for e in examples], dtype=np.float32)
+    return Featurised(keys, np.stack(rules), gold, tagged)
+
+
+class _Sparse:
+    """Passages as rows of word indices (binary features), enough for X @ W and X.T @ G."""
+
+    def __init__(self, keys: list[list[str]], vocab: dict[str, int]) -> None:
+        rows = [[vocab[k] for k in ks if k in vocab] for ks in keys]
+        self.n_rows = len(rows)
+        self.cols = np.array([c for r in rows for c in r], dtype=np.int64)
+        self.row_of = np.repeat(np.arange(len(rows)), [len(r) for r in rows])
+
+    def dot(self, weights: np.ndarray) -> np.ndarray:
+        out = np.zeros((self.n_rows, weights.shape[1]), dtype=weights.dtype)
+        np.add.at(out, self.row_of, weights[self.cols])
+        return out
+
+    def t_dot(self, grad: np.ndarray, n_vocab: int) -> np.ndarray:
+        out = np.zeros((n_vocab, grad.shape[1]), dtype=grad.dtype)
+        np.add.at(out, self.cols, grad[self.row_of])
+        return out
+
+
+def vocabulary(keys: list[list[str]]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for passage in keys:
+        for key in set(passage):
+            counts[key] = counts.get(key, 0) + 1
+    kept = sorted(k for k, c in counts.items() if c >= MIN_DF)
+    return {k: i for i, k in enumerate(kept)}
+
+
+def fit(
+    keys: list[list[str]], rules: np.ndarray, gold: np.ndarray, l2: float
+) -> tuple[dict[str, int], list[np.ndarray]]:
+    """Logistic regression, one output per theme, by full-batch Adam from zero weights."""
+    vocab = vocabulary(keys)
+    x = _Sparse(keys, vocab)
+    n, n_themes = gold.shape
+    params = [
+        np.zeros((len(vocab), n_themes)),  # words
+        np.zeros(n_themes),  # bias
+        np.zeros(len(RULE_FEATURES)),  # rules, shared
+        np.zeros((n_themes, len(RULE_FEATURES))),  # rules, per theme
+    ]
+    first = [np.zeros_like(p) for p in params]
+    second = [np.zeros_like(p) for p in params]
+    rules64 = rules.astype(np.float64)
+    for step in range(1, STEPS + 1):
+        words, bias, shared, own = params
+        z = x.dot(words) + bias + rules64 @ shared + (rules64 * own[None]).sum(axis=2)
+        err = 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30))) - gold
+        grads = [
+            x.t_dot(err, len(vocab)) / n + l2 * words / n,
+            err.mean(axis=0),
+            np.einsum("pt,ptk->k", err, rules64) / n,
+            np.einsum("pt,ptk->tk", err, rules64) / n + l2 * own / n,
+        ]
+        for p, g, m, v in zip(params, grads, first, second, strict=True):
+            m *= 0.9
+            m += 0.1 * g
+            v *= 0.999
+            v += 0.001 * g * g
+            p -= RATE * (m / (1 - 0.9**step)) / (np.sqrt(v / (1 - 0.999**step)) + 1e-8)
+    return vocab, params
+
+
+def predict(
+    vocab: dict[str, int], params: list[np.ndarray], keys: list[list[str]], rules: np.ndarray
+) -> np.ndarray:
+    words, bias, shared, own = params
+    rules64 = rules.astype(np.float64)
+    z = _Sparse(keys, vocab).dot(words) + bias + rules64 @ shared + (rules64 * own[None]).sum(2)
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+
+
+@dataclass(frozen=True)
+class Score:
+    f1: float
+    precision: float
+    recall: float
+    negated_fp: int
+    negated: int
+
+    def __str__(self) -> str:
+        return (
+            f"micro-F1 {self.f1:.3f} (P {self.precision:.3f} R {self.recall:.3f}), "
+            f"negated/passing tagged {self.negated_fp}/{self.negated}"
+        )
+
+
+def score(examples: Sequence[Example], predicted: Sequence[set[str]]) -> Score:
+    tp = fp = fn = neg = neg_fp = 0
+    for example, tags in zip(examples, predicted, strict=True):
+        tp += len(tags & example.themes)
+        fp += len(tags - example.themes)
+        fn += len(example.themes - tags)
+        neg += len(example.not_tagged)
+        neg_fp += len(tags & example.not_tagged)
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    return Score(2 * tp / (2 * tp + fp + fn) if tp else 0.0, p, r, neg_fp, neg)
+
+
+def fold_of(example: Example) -> int:
+    return int(hashlib.sha256(example.id.encode()).hexdigest(), 16) % FOLDS
+
+
+def tags_at(probabilities: np.ndarray, themes: Sequence[str], threshold: float) -> list[set[str]]:
+    return [{themes[int(j)] for j in np.flatnonzero(row >= threshold)} for row in probabilities]
+
+
+def cross_validate(
+    examples: Sequence[Example], data: Featurised, themes: Sequence[str]
+) -> tuple[Score, float, float]:
+    """Best cross-validated (score, l2, threshold) over the grid."""
+    folds = np.array([fold_of(e) for e in examples])
+    best: tuple[Score, float, float] | None = None
+    for l2 in L2_GRID:
+        probabilities = np.zeros(data.gold.shape)
+        for fold in range(FOLDS):
+            train = np.flatnonzero(folds != fold)
+            test = np.flatnonzero(folds == fold)
+            vocab, params = fit(
+                [data.keys[i] for i in train], data.rules[train], data.gold[train], l2
+            )
+            probabilities[test] = predict(
+                vocab, params, [data.keys[i] for i in test], data.rules[test]
+            )
+        for threshold in THRESHOLDS:
+            result = score(examples, tags_at(probabilities, themes, threshold))
+            if best is None or result.f1 > best[0].f1:
+                best = (result, l2, threshold)
+    assert best is not None
+    return best
+
+
+def train(
+    eval_set: Path = EVAL_SET,
+    out: Path = MODEL_PATH,
+    check: bool = False,
+    echo: Callable[[str], None] = print,
+    taxonomy: Taxonomy | None = None,
+    min_gain: float = MIN_GAIN,
+) -> int:
+    """Cross-validate, then write the weights if they beat the rules by `min_gain`."""
+    taxonomy = taxonomy or load_taxonomy()
+    extra = EXTRA_DEV if eval_set == EVAL_SET else None
+    examples = load_examples(eval_set, "dev", extra)
+    themes = [t.id for t in taxonomy.themes]
+    data = featurise(examples, taxonomy)
+    rules_only = score(examples, data.rules_tagged)
+    best, l2, threshold = cross_validate(examples, data, themes)
+    echo(f"dev: {len(examples)} passages, {len(themes)} themes")
+    echo(f"rules alone (tuned on these passages): {rules_only}")
+    echo(f"rules + model, {FOLDS}-fold cross-validated: {best} (l2 {l2}, threshold {threshold})")
+    if check:
+        return 0
+    if best.f1 < rules_only.f1 + min_gain:
+        echo("the model does not beat the rules on dev; removing any weights file (rules alone)")
+        out.unlink(missing_ok=True)
+        return 0
+    vocab, (words, bias, shared, own) = fit(data.keys, data.rules, data.gold, l2)
+    model = ThemeModel(
+        themes=tuple(themes),
+        vocab=vocab,
+        words=words.astype(np.float32),
+        bias=bias.astype(np.float32),
+        rules=shared.astype(np.float32),
+        rules_by_theme=own.astype(np.float32),
+        threshold=threshold,
+        meta={
+            "feature_version": FEATURE_VERSION,
+            "rule_features": list(RULE_FEATURES),
+            "trained_on": "dev passages of nlp/eval (passages.jsonl dev split, extra_dev.jsonl)",
+            "passages": len(examples),
+            "taxonomy_version": taxonomy.version,
+            "l2": l2,
+            "cv_micro_f1": round(best.f1, 4),
+            "rules_micro_f1": round(rules_only.f1, 4),
+        },
+    )
+    model.save(out)
+    echo(f"wrote {out} ({out.stat().st_size // 1024} KiB, {len(vocab)} words)")
+    return 0

@@ -1,0 +1,200 @@
+"""The trained theme classifier: how it combines with the rules, its evidence, and training."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from nlp_fixtures import small_taxonomy
+
+from nlp.pipeline import new_pipeline
+from nlp.taxonomy import Taxonomy
+from nlp.theme_model import FEATURE_VERSION, RULE_FEATURES, ThemeModel
+from nlp.train_model import train
+
+THEMES = ("neglect", "bruising", "domestic_abuse", "coercive_control")  # not information_sharing
+
+
+def write_model(
+    path: Path,
+    words: dict[str, dict[str, float]],
+    bias: float = -4.0,
+    trust_rules: float = 8.0,
+    veto: dict[str, float] | None = None,
+) -> Path:
+    """A hand-set model: a bias per theme, some word weights, and a weight on the rules' tag."""
+    vocab = sorted(words)
+    weights = np.zeros((len(vocab), len(THEMES)), dtype=np.float32)
+    for row, key in enumerate(vocab):
+        for theme, weight in words[key].items():
+            weights[row, THEMES.index(theme)] = weight
+    shared = np.zeros(len(RULE_FEATURES), dtype=np.float32)
+    shared[RULE_FEATURES.index("tagged")] = trust_rules
+    own = np.zeros((len(THEMES), len(RULE_FEATURES)), dtype=np.float32)
+    for theme, weight in (veto or {}).items():
+        own[THEMES.index(theme), RULE_FEATURES.index("tagged")] = weight
+    ThemeModel(
+        themes=THEMES,
+        vocab={k: i for i, k in enumerate(vocab)},
+        words=weights,
+        bias=np.full(len(THEMES), bias, dtype=np.float32),
+        rules=shared,
+        rules_by_theme=own,
+        threshold=0.5,
+        meta={"feature_version": FEATURE_VERSION, "rule_features": list(RULE_FEATURES)},
+    ).save(path)
+    return path
+
+
+@pytest.fixture
+def taxonomy(tmp_path: Path) -> Taxonomy:
+    return small_taxonomy(tmp_path)
+
+
+def test_rules_tags_stand_when_the_model_trusts_them(tmp_path: Path, taxonomy: Taxonomy) -> None:
+    nlp = new_pipeline(taxonomy, theme_model=str(write_model(tmp_path / "m.npz", {})))
+    doc = nlp("The bruise on her cheek was not explained.")
+    assert set(doc._.themes) == {"bruising"}
+    # the rules' own evidence is kept
+    assert [doc[h.start : h.end].text for h in doc._.themes["bruising"]] == ["bruise"]
+
+
+def test_the_model_adds_a_theme_the_rules_missed_with_its_words_as_evidence(
+    tmp_path: Path, taxonomy: Taxonomy
+) -> None:
+    words = {"u:unwashed": {"neglect": 3.0}, "b:food in": {"neglect": 2.0}}
+    nlp = new_pipeline(taxonomy, theme_model=str(write_model(tmp_path / "m.npz", words)))
+    text = "Her uniform was unwashed and there was rarely food in the cupboards."
+    rules_only = new_pipeline(taxonomy, theme_model="")
+    assert "neglect" not in rules_only(text)._.themes
+    doc = nlp(text)
+    assert set(doc._.themes) == {"neglect"}
+    evidence = [doc[h.start : h.end].text for h in doc._.themes["neglect"]]
+    assert evidence == ["unwashed", "food in"]
+    assert all(h.cue == "model" for h in doc._.themes["neglect"])
+    # one word alone is not enough at this bias
+    assert "neglect" not in nlp("Her uniform was unwashed.")._.themes
+
+
+def test_the_model_can_overrule_a_rules_tag(tmp_path: Path, taxonomy: Taxonomy) -> None:
+    path = write_model(tmp_path / "m.npz", {}, veto={"bruising": -9.0})
+    nlp = new_pipeline(taxonomy, theme_model=str(path))
+    doc = nlp("The bruise was seen by the GP.")
+    assert "bruising" not in doc._.themes
+    # the evidence trail still shows the rules' hit
+    assert [h.theme for h in doc._.theme_hits] == ["bruising"]
+
+
+def test_a_negated_mention_stays_out_with_the_model(tmp_path: Path, taxonomy: Taxonomy) -> None:
+    nlp = new_pipeline(taxonomy, theme_model=str(write_model(tmp_path / "m.npz", {})))
+    assert nlp("There was no evidence of domestic abuse.")._.themes == {}
+
+
+def test_themes_the_model_does_not_know_stay_with_the_rules(
+    tmp_path: Path, taxonomy: Taxonomy
+) -> None:
+    nlp = new_pipeline(taxonomy, theme_model=str(write_model(tmp_path / "m.npz", {})))
+    doc = nlp("Information sharing between the police and the GP was prompt.")
+    assert set(doc._.themes) == {"information_sharing"}
+
+
+def test_evidence_spans_do_not_overlap_and_are_limited(tmp_path: Path, taxonomy: Taxonomy) -> None:
+    words = {
+        "u:cold": {"neglect": 1.0},
+        "b:cold house": {"neglect": 3.0},
+        "u:house": {"neglect": 2.0},
+        "u:hungry": {"neglect": 1.5},
+        "u:dirty": {"neglect": 0.5},
+    }
+    nlp = new_pipeline(taxonomy, theme_model=str(write_model(tmp_path / "m.npz", words)))
+    doc = nlp("A cold house, dirty rooms and hungry children.")
+    spans = [(h.start, h.end) for h in doc._.themes["neglect"]]
+    assert len(spans) == 3
+    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))
+    assert doc[spans[0][0] : spans[0][1]].text == "cold house"
+
+
+def test_a_model_with_other_features_must_be_retrained(tmp_path: Path, taxonomy: Taxonomy) -> None:
+    path = write_model(tmp_path / "m.npz", {})
+    with np.load(path) as data:
+        arrays = {k: data[k] for k in data.files}
+    meta = json.loads(str(arrays["meta"]))
+    arrays["meta"] = np.array(json.dumps({**meta, "feature_version": FEATURE_VERSION + 1}))
+    np.savez(tmp_path / "old.npz", **arrays)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="retrain"):
+        new_pipeline(taxonomy, theme_model=str(tmp_path / "old.npz"))
+    with pytest.raises(ValueError, match="does not exist"):
+        new_pipeline(taxonomy, theme_model=str(tmp_path / "none.npz"))
+
+
+# --- training -----------------------------------------------------------------------------------
+
+PASSAGES = [
+    ("There was no evidence of neglect in the home.", [], ["neglect"]),
+    ("The home conditions were poor and the children were often hungry.", ["neglect"], []),
+    ("The children were hungry and their clothes were dirty.", ["neglect"], []),
+    ("The baby had a bruise on the cheek that nobody explained.", ["bruising"], []),
+    ("A bruise on the baby's ear was seen by the health visitor.", ["bruising"], []),
+    ("Domestic abuse was ruled out at an early stage.", [], ["domestic_abuse"]),
+    ("The mother disclosed domestic abuse to the midwife.", ["domestic_abuse"], []),
+    ("The father's coercive control of the mother went unrecognised.", ["coercive_control"], []),
+    ("Information sharing between agencies was prompt.", ["information_sharing"], []),
+    ("Nobody shared information with the school.", ["information_sharing"], []),
+]
+
+
+def write_set(path: Path) -> Path:
+    with path.open("w", encoding="utf-8") as out:
+        for i, (text, themes, not_tagged) in enumerate(PASSAGES):
+            row = {
+                "id": f"t{i}",
+                "text": text,
+                "themes": themes,
+                "mentions_not_tagged": not_tagged,
+                "stance": None,
+                "split": "dev",
+                "style": "cspr",
+            }
+            out.write(json.dumps(row) + "\n")
+        held = {"id": "h0", "text": "x", "themes": ["neglect"], "split": "heldout"}
+        out.write(json.dumps(held) + "\n")
+    return path
+
+
+def test_check_cross_validates_and_writes_nothing(tmp_path: Path, taxonomy: Taxonomy) -> None:
+    eval_set = write_set(tmp_path / "passages.jsonl")
+    out = tmp_path / "model.npz"
+    printed: list[str] = []
+    train(eval_set, out, check=True, echo=printed.append, taxonomy=taxonomy)
+    assert printed[0] == "dev: 10 passages, 5 themes"  # the heldout line is never read
+    assert printed[1].startswith("rules alone")
+    assert "cross-validated: micro-F1" in printed[2]
+    assert not out.exists()
+
+
+def test_training_is_reproducible_and_the_model_loads(tmp_path: Path, taxonomy: Taxonomy) -> None:
+    eval_set = write_set(tmp_path / "passages.jsonl")
+    first, second = tmp_path / "a.npz", tmp_path / "b.npz"
+    for out in (first, second):
+        train(eval_set, out, echo=lambda _: None, taxonomy=taxonomy, min_gain=-1.0)
+    assert first.read_bytes() == second.read_bytes()
+    model = ThemeModel.load(first)
+    assert model is not None
+    assert model.themes == tuple(t.id for t in taxonomy.themes)
+    assert model.meta["passages"] == 10
+    nlp = new_pipeline(taxonomy, theme_model=str(first))
+    assert "bruising" in nlp("A bruise was found on the baby.")._.themes
+
+
+def test_weights_are_not_written_when_they_do_not_beat_the_rules(
+    tmp_path: Path, taxonomy: Taxonomy
+) -> None:
+    eval_set = write_set(tmp_path / "passages.jsonl")
+    out = tmp_path / "model.npz"
+    out.write_bytes(b"stale")
+    printed: list[str] = []
+    train(eval_set, out, echo=printed.append, taxonomy=taxonomy, min_gain=1.0)
+    assert not out.exists()
+    assert "does not beat the rules" in printed[-1]
