@@ -591,6 +591,19 @@ NEGATION_DEFAULTS: dict[str, Any] = {
         "did not assess",
         "did not look at",
         "looks only at",
+        "played no part",
+        "was not a source of concern",
+        "not a concern in this review",
+        "did not arise",
+        "no question of",
+        "this inspection looked at",
+        "this inspection evaluated",
+        "this inspection examined",
+        "this inspection considered",
+        "this analysis excludes",
+        "excludes reviews",
+        "represented at",
+        "were represented",
         "not relevant",
         "no relevance",
         "not a focus",
@@ -921,6 +934,14 @@ NEGATION_DEFAULTS: dict[str, Any] = {
     # a denial that points back ("there was no evidence of this", "the allegation was found
     # to have been malicious") rules out what came before it, in its sentence and the one before
     "anaphoric_negation": [
+        "ruled it out",
+        "ruled this out",
+        "ruled that out",
+        "and rejected",
+        "found no basis",
+        "no basis for the concern",
+        "found any basis",
+        "found no evidence that it had",
         "no evidence of this",
         "no evidence for this",
         "no evidence of that",
@@ -1031,6 +1052,7 @@ class ClauseScope:
             self.matcher.add("clause_listing", [nlp.make_doc(p.lower()) for p in listing_nouns])
         self.polarity = frozenset(strings.add(w) for w in ("any", "anything", "evidence"))
         self.modals = frozenset(strings.add(w) for w in ("would", "could", "might"))
+        self.indefinite = frozenset(strings.add(w) for w in ("a", "an", "any"))
         self.be = frozenset(strings.add(w) for w in ("was", "were", "is", "are", "been", "be"))
         self.nots = frozenset(strings.add(w) for w in ("not", "never", "n't"))
         self.verbs = frozenset(strings.add(v.lower()) for v in practice_verbs)
@@ -1070,9 +1092,20 @@ class ClauseScope:
                 if not hit.counts or begin not in hypothetical:
                     continue
                 # the condition itself, or what "would" have followed from it; a thing named
-                # before the modal ("the bruise would have been examined") was real
+                # before the modal ("the bruise would have been examined") was real, unless it
+                # is introduced as new ("a strategy discussion would have been held")
                 before = orths[begin : hit.start]
-                if self.comma not in before or any(o in self.modals for o in before):
+                if (
+                    self.comma not in before
+                    or any(o in self.modals for o in before)
+                    or (
+                        any(o in self.indefinite for o in before[-2:])
+                        and any(
+                            o in self.modals
+                            for o in orths[hit.end : _sentence_of(starts, hit.start)[1]]
+                        )
+                    )
+                ):
                     hit.hypothetical, hit.cue = True, "hypothetical sentence"
         for m, s, e in matches:
             if m != self.back:
