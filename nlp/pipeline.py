@@ -431,6 +431,19 @@ def _apply_model(
 
 # --- negation and hypothetical scope ---------------------------------------------------------
 
+# cues that deny there was anything to find ("nothing to suggest", "no concerns about"): they
+# rule out a practice theme too, where a bare "no" ("there was no strategy meeting") is the finding
+EVIDENTIAL_NEGATION = frozenset(
+    {
+        "no evidence of", "no evidence that", "no evidence to suggest", "no indication of",
+        "no indication that", "no indications of", "no concern about", "no concerns about",
+        "no concerns regarding", "no concern regarding", "no concerns over",
+        "no concerns were raised about", "no suggestion of", "no suggestion that",
+        "nothing to suggest", "nothing to indicate", "no suggestion", "no concerns",
+        "no indication", "no evidence to support", "was not a feature",
+    }
+)  # fmt: skip
+
 NEGATION_DEFAULTS: dict[str, Any] = {
     "pre_negation": [
         "no evidence of",
@@ -591,6 +604,17 @@ NEGATION_DEFAULTS: dict[str, Any] = {
         "did not assess",
         "did not look at",
         "looks only at",
+        "not an issue",
+        "not a factor",
+        "not an act of",
+        "members included",
+        "included representatives of",
+        "attended by representatives of",
+        "a section on",
+        "will report",
+        "the first three",
+        "the first two",
+        "in a series of",
         "played no part",
         "was not a source of concern",
         "not a concern in this review",
@@ -1345,7 +1369,11 @@ class NegationScope:
             for cue in cues:
                 if cue.start < s_begin or cue.start >= s_end:
                     continue
-                if absence_is_finding and cue.kind in ("pre", "short", "now", "post"):
+                if (
+                    absence_is_finding
+                    and cue.kind in ("pre", "short", "now", "post")
+                    and cue.text.lower() not in EVIDENTIAL_NEGATION
+                ):
                     continue
                 if cue.kind in self.window and cue.end <= hit.start:
                     if hit.start - cue.end <= self.window[cue.kind] and not _between(
