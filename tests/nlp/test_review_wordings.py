@@ -266,6 +266,21 @@ TAGGED = [
 ]
 
 NOT_TAGGED = [
+    # who took part, what is set aside for the reader, what later work will cover
+    "The panel comprised the independent chair, a detective inspector and the head of the "
+    "domestic abuse service.",
+    "Panel members included the manager of the local IDVA service and the named nurse for "
+    "adult mental health.",
+    "A briefing on online grooming will be published in the autumn.",
+    "The escalation policy and the threshold document are reproduced in Appendix C.",
+    "MASH: Multi-Agency Safeguarding Hub, where police, health and children's social care "
+    "share information about new contacts.",
+    # a practice theme whose existence is denied, not found missing
+    "There is nothing to suggest that any professional felt unable to challenge another's "
+    "decision.",
+    "Supervision was not an issue in this case.",
+    # what would have followed from a condition that did not happen
+    "If the children had been at home, a strategy discussion would have been held.",
     "There was no suggestion that the children were being neglected.",
     "The police had no record of domestic abuse involving either partner.",
     "She did not have any mental health problems.",
