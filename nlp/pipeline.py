@@ -416,6 +416,9 @@ def _apply_model(
     keys = passage_keys(doc, state.stop_words)
     probabilities = model.probabilities(list(keys), rule_matrix(model.themes, found, state.hits))
     known = set(model.themes)
+    # a theme the rules saw mentioned and ruled out ("no evidence of neglect") is not brought
+    # back by the words around it: the model may overrule a tag, never a negation
+    ruled_out = {h.theme for h in state.hits if not h.counts} - set(found)
     # themes the model was not trained on (a partnership's own) stay with the rules
     out = {theme: hits for theme, hits in found.items() if theme not in known}
     for column in np.flatnonzero(probabilities >= model.threshold):
@@ -423,7 +426,7 @@ def _apply_model(
         state.scores[theme] = float(probabilities[column])
         if theme in found:
             out[theme] = found[theme]
-        else:
+        elif theme not in ruled_out:
             spans = model.evidence(keys, theme)
             out[theme] = [ThemeHit(theme, s, e, weak=True, cue="model") for s, e in spans]
     return out

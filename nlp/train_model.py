@@ -181,8 +181,15 @@ def fold_of(example: Example) -> int:
     return int(hashlib.sha256(example.id.encode()).hexdigest(), 16) % FOLDS
 
 
-def tags_at(probabilities: np.ndarray, themes: Sequence[str], threshold: float) -> list[set[str]]:
-    return [{themes[int(j)] for j in np.flatnonzero(row >= threshold)} for row in probabilities]
+def tags_at(
+    probabilities: np.ndarray, themes: Sequence[str], threshold: float, rules: np.ndarray
+) -> list[set[str]]:
+    """Tags as the pipeline makes them: over the threshold, and never a theme the rules ruled out
+    without tagging it."""
+    tagged = rules[:, :, RULE_FEATURES.index("tagged")] > 0
+    ruled_out = (rules[:, :, RULE_FEATURES.index("ruled_out")] > 0) & ~tagged
+    keep = (probabilities >= threshold) & ~ruled_out
+    return [{themes[int(j)] for j in np.flatnonzero(row)} for row in keep]
 
 
 def cross_validate(
@@ -203,7 +210,7 @@ def cross_validate(
                 vocab, params, [data.keys[i] for i in test], data.rules[test]
             )
         for threshold in THRESHOLDS:
-            result = score(examples, tags_at(probabilities, themes, threshold))
+            result = score(examples, tags_at(probabilities, themes, threshold, data.rules))
             if best is None or result.f1 > best[0].f1:
                 best = (result, l2, threshold)
     assert best is not None

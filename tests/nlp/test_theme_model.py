@@ -87,9 +87,12 @@ def test_the_model_can_overrule_a_rules_tag(tmp_path: Path, taxonomy: Taxonomy) 
     assert [h.theme for h in doc._.theme_hits] == ["bruising"]
 
 
-def test_a_negated_mention_stays_out_with_the_model(tmp_path: Path, taxonomy: Taxonomy) -> None:
-    nlp = new_pipeline(taxonomy, theme_model=str(write_model(tmp_path / "m.npz", {})))
-    assert nlp("There was no evidence of domestic abuse.")._.themes == {}
+def test_the_model_never_brings_back_a_negated_mention(tmp_path: Path, taxonomy: Taxonomy) -> None:
+    words = {"u:abuse": {"domestic_abuse": 9.0}, "u:partner": {"domestic_abuse": 9.0}}
+    nlp = new_pipeline(taxonomy, theme_model=str(write_model(tmp_path / "m.npz", words)))
+    assert nlp("There was no evidence of domestic abuse by her partner.")._.themes == {}
+    # the same words with no mention the rules ruled out do tag
+    assert set(nlp("Her partner's abuse went on for years.")._.themes) == {"domestic_abuse"}
 
 
 def test_themes_the_model_does_not_know_stay_with_the_rules(
