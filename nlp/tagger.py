@@ -18,7 +18,7 @@ from pathlib import Path
 from spacy.tokens import Doc
 
 from nlp.analysis import doc_lemma_tokens
-from nlp.pipeline import ThemeHit, build_pipeline
+from nlp.pipeline import ThemeHit, build_pipeline, rule_state
 from nlp.taxonomy import Taxonomy, load_taxonomy
 from reviewlens.model import Document, Passage, Recommendation, ThemeSummary, ThemeTag
 
@@ -51,7 +51,9 @@ def _score(hits: list[ThemeHit]) -> float:
 
 def _theme_tags(sdoc: Doc, taxonomy: Taxonomy) -> list[ThemeTag]:
     tags: list[ThemeTag] = []
-    for theme_id, hits in sdoc._.themes.items():
+    found = sdoc._.themes
+    scores = rule_state(sdoc).scores  # the trained model's probability, when there is one
+    for theme_id, hits in found.items():
         theme = taxonomy.by_id[theme_id]
         evidence: list[str] = []
         spans: list[tuple[int, int]] = []
@@ -69,7 +71,7 @@ def _theme_tags(sdoc: Doc, taxonomy: Taxonomy) -> list[ThemeTag]:
                 label=theme.label,
                 evidence=evidence,
                 spans=spans,
-                score=_score(hits),
+                score=round(scores[theme_id], 2) if theme_id in scores else _score(hits),
                 taxonomy_version=taxonomy.version,
             )
         )
