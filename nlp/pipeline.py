@@ -719,7 +719,7 @@ NEGATION_DEFAULTS: dict[str, Any] = {
         "could not establish",
         "could not be established",
         "mentioned once",
-        "only once",
+        "appears only once",
         "does not appear again",
         "not mentioned again",
         "did not apply",
@@ -995,6 +995,39 @@ NEGATION_DEFAULTS: dict[str, Any] = {
         "invite",
         "receive",
     ],
+    # verbs of knowing, telling and recording: what they take as complement is real, so a
+    # negation or hypothesis over the verb does not reach it ("did not know that he had
+    # assaulted his wife", "would have learned that he had assaulted two partners")
+    "knowing_verbs": ["know", "aware", "learn", "realise", "realize", "find", "discover"],
+    # words that make a "whether" clause the subject of a practice question, not a hypothesis:
+    # "did not ask whether he felt safe", "no consideration was given to whether she could decide"
+    "question_heads": [
+        "ask",
+        "check",
+        "explore",
+        "establish",
+        "assess",
+        "understand",
+        "question",
+        "probe",
+        "reassess",
+        "consideration",
+        "assessment",
+    ],
+    # a "whether" clause the text then answers was only a possibility, now set aside:
+    # "considered whether it was exploitation and found no indication of it"
+    "question_answers": [
+        "concluded",
+        "found no",
+        "found nothing",
+        "no such",
+        "satisfied that",
+        "could not reach",
+        "cannot be known",
+        "not possible to say",
+        "no indication",
+        "no indicators",
+    ],
     # after "and" or "or", a word that starts a new clause and so ends a negation's scope
     "clause_openers": [
         "she",
@@ -1044,6 +1077,13 @@ NEGATION_DEFAULTS: dict[str, Any] = {
         "found to have been false",
         "it is not relevant",
         "this is not relevant",
+        # "X, Y and Z were explored and ruled out": the denial comes after a long subject
+        "and ruled out",
+        "and discounted",
+        "none was found",
+        "none were found",
+        "none was present",
+        "none were present",
     ],
     "list_item_max": 5,
     # a sentence opening with one of these is a hypothesis from start to end: "If Jake had been
@@ -1113,6 +1153,7 @@ class ClauseScope:
         hypothetical_openers: list[str] | None = None,
         listing_nouns: list[str] | None = None,
         anaphoric_negation: list[str] | None = None,
+        knowing_verbs: list[str] | None = None,
     ) -> None:
         if list_item_max < 0:
             raise ValueError("list_item_max must not be negative")
@@ -1142,6 +1183,22 @@ class ClauseScope:
         self.be = frozenset(strings.add(w) for w in ("was", "were", "is", "are", "been", "be"))
         self.nots = frozenset(strings.add(w) for w in ("not", "never", "n't"))
         self.verbs = frozenset(strings.add(v.lower()) for v in practice_verbs)
+        self.knowing = frozenset(strings.add(v.lower()) for v in knowing_verbs or [])
+        # "did not find that ..." denies what was looked for; "did not know that ..." does not
+        self.unknowing = self.knowing - {strings.add(w) for w in ("find", "discover")}
+        self.complementisers = frozenset(strings.add(w) for w in ("that", "about", "of"))
+        # what a negated knowing verb takes as object: "did not know that", "not aware of"
+        self.known_objects = self.complementisers
+        self.semicolon = strings.add(";")
+        self.ever = strings.add("ever")
+        self.hedges = frozenset(
+            strings.add(w)
+            for w in (
+                "always", "routinely", "consistently", "well", "clearly", "fully", "properly",
+                "adequately", "sufficiently", "reliably", "regularly", "systematically", "yet",
+                "effectively",
+            )
+        )  # fmt: skip
         self.openers = frozenset(strings.add(w.lower()) for w in clause_openers)
         self.beliefs = frozenset(
             strings.add(w) for w in ("think", "suspect", "believe", "suggest", "worry", "allege")
@@ -1153,6 +1210,35 @@ class ClauseScope:
         self.comma = strings.add(",")
         self.list_item_max = list_item_max
         self.enabled = bool(negators or hypothetical_openers or listing_nouns or anaphoric_negation)
+
+    def _real_in_hypothesis(
+        self, hit: ThemeHit, state: _State, before: list[int], lemmas: list[int], begin: int
+    ) -> bool:
+        """Is a hit in a hypothetical sentence about something real?
+
+        - after ";" the sentence says what did happen ("...; as it was, neither agency knew");
+        - after a knowing verb and "that" the consequence is a fact the condition would have
+          brought to light ("she would have learned that he had assaulted two partners");
+        - a practice theme named in a condition on a practice verb is the gap itself ("Had the
+          midwife asked about the baby's father, ...": nobody asked).
+        """
+        if self.semicolon in before:
+            return True
+        for k in range(len(before) - 1):
+            if (
+                lemmas[begin + k] in self.knowing
+                and before[k + 1] in self.complementisers
+                and any(o in self.modals for o in before[:k])
+                and self.comma not in before[k:]
+            ):
+                return True
+        if hit.theme in state.absence_is_finding and self.comma not in before:
+            return any(lemmas[k] in self.verbs for k in range(begin + 1, hit.end))
+        return False
+
+    def question_governed(self, doc: Doc, start: int, heads: frozenset[int]) -> bool:
+        """Does "whether" at start follow a practice question ("did not ask Mr P whether")?"""
+        return any(doc[k].lemma in heads for k in range(max(0, start - 4), start))
 
     def breaks(self, doc: Doc, commas: list[int]) -> list[int]:
         """Commas followed by "and"/"or" and a word that opens a new clause."""
@@ -1173,9 +1259,12 @@ class ClauseScope:
         hypothetical = {s for m, s, _ in matches if m == self.hypo and s in sentence_starts}
         if hypothetical:
             orths = doc.to_array([LOWER]).tolist()
+            lemmas = doc.to_array([LEMMA]).tolist()
             for hit in state.hits:
                 begin = _sentence_of(starts, hit.start)[0]
                 if not hit.counts or begin not in hypothetical:
+                    continue
+                if self._real_in_hypothesis(hit, state, orths[begin : hit.start], lemmas, begin):
                     continue
                 # the condition itself, or what "would" have followed from it; a thing named
                 # before the modal ("the bruise would have been examined") was real, unless it
@@ -1227,12 +1316,23 @@ class ClauseScope:
         negs = [(s, e) for s, e in negs if not any(b <= s < f for b, f in subjects)]
         rows = doc.to_array([LOWER, LEMMA]).tolist()
         n = len(rows)
-        # ... unless what no one did was believe it: "no one thought she was at risk"
+        # ... unless what no one did was believe it: "no one thought she was at risk", or know
+        # of any of it: "no agency knew of any controlling behaviour", or it never happened:
+        # "there is no record that he ever spoke of ending his life"
         for _b, f in subjects:
             for k in range(f, min(f + 5, n)):
-                if rows[k][1] in self.beliefs:
+                if (
+                    rows[k][1] in self.beliefs
+                    or rows[k][0] == self.ever
+                    or (
+                        rows[k][1] in self.unknowing
+                        and any(r[0] in self.polarity for r in rows[k + 1 : k + 3])
+                    )
+                ):
                     negs.append((k, k + 1))
                     break
+        # "knew nothing of his illness": the knowing is negated, not what was to be known
+        negs = [(s, e) for s, e in negs if not (s and rows[s - 1][1] in self.unknowing)]
         if not negs:
             return
         # "domestic abuse was not a line the panel pursued": the subject is denied
@@ -1243,7 +1343,10 @@ class ClauseScope:
                     break
                 if rows[k][0] in self.be and rows[k + 1][0] in self.nots:
                     after = rows[k + 2][1] if k + 2 < n else 0
-                    if after not in self.verbs:
+                    # "are not always assessed", "is not well understood": a practice gap
+                    if after in self.hedges:
+                        break
+                    if after not in self.verbs and after not in self.unknowing:
                         hit.negated, hit.cue = True, doc[k : k + 2].text
                     break
         for s, e in negs:
@@ -1255,6 +1358,14 @@ class ClauseScope:
                 if i in terms:
                     break
                 # "did not see any signs of neglect" denies; "did not ask about neglect" is a gap
+                # "did not know that he had assaulted his wife": the assault is real
+                if (
+                    lemma in self.unknowing
+                    and i + 1 < end
+                    and rows[i + 1][0] in self.known_objects
+                    and not any(r[0] in self.polarity for r in rows[i + 1 : i + 3])
+                ):
+                    break
                 if lemma in self.verbs and not any(
                     r[0] in self.polarity for r in rows[i + 1 : i + 3]
                 ):
@@ -1273,7 +1384,11 @@ class ClauseScope:
                     j = i + 1
                     while j < end and rows[j][0] != self.comma and j not in terms:
                         j += 1
-                    if j - i - 1 > self.list_item_max:
+                    # a long last item still belongs to the list when "and"/"or" opens it:
+                    # "no mention of low mood, anxiety or any other mental health difficulty"
+                    if j - i - 1 > self.list_item_max and not any(
+                        r[0] in self.joins for r in rows[i + 2 : min(i + 4, j)]
+                    ):
                         break
                 i += 1
             for hit in open_hits:
@@ -1319,6 +1434,9 @@ class NegationScope:
         hypothetical_openers: list[str] | None = None,
         listing_nouns: list[str] | None = None,
         anaphoric_negation: list[str] | None = None,
+        knowing_verbs: list[str] | None = None,
+        question_heads: list[str] | None = None,
+        question_answers: list[str] | None = None,
     ) -> None:
         self.clause = ClauseScope(
             nlp,
@@ -1331,6 +1449,10 @@ class NegationScope:
             hypothetical_openers or [],
             listing_nouns or [],
             anaphoric_negation or [],
+            knowing_verbs or [],
+        )
+        self.question_heads = frozenset(
+            nlp.vocab.strings.add(w.lower()) for w in question_heads or []
         )
         unknown = {p.lower() for p in passage_negation} - {p.lower() for p in sentence_negation}
         if unknown:
@@ -1353,6 +1475,7 @@ class NegationScope:
             ("meta", meta_subjects),
             ("term", terminators),
             ("comma", [","]),
+            ("answer", question_answers or []),
         )
         for kind, phrases in self._kinds:
             if phrases:
@@ -1362,6 +1485,11 @@ class NegationScope:
         self.meta_window = meta_window
         self._kind = {nlp.vocab.strings[k]: k for k, _ in self._kinds}
         self._colon = nlp.vocab.strings.add(":")
+        self._semicolon = nlp.vocab.strings.add(";")
+        # "did not consider whether/that ...": the consideration missing is the finding
+        self._open_complements = frozenset(
+            nlp.vocab.strings.add(w) for w in ("whether", "that", "how")
+        )
 
     def __call__(self, doc: Doc) -> Doc:
         state = _state(doc)
@@ -1379,13 +1507,21 @@ class NegationScope:
         cues: list[_Cue] = []
         for m, s, e in self.matcher(doc):
             kind = kinds[m]
-            if kind in ("term", "comma"):
+            if kind in ("term", "comma", "answer"):
                 # positions only: building span text for every comma is the slow part
                 cues.append(_Cue(kind, s, e))
                 continue
             text = doc[s:e].text
             # "had" is hypothetical only when it opens a sentence ("Had the bruise been seen")
             if kind == "hypo" and text.lower() == "had" and s not in starts:
+                continue
+            # "did not consider whether she could carry the decision out": a practice gap
+            if (
+                kind == "pre"
+                and e < len(doc)
+                and doc[e].lower in self._open_complements
+                and doc[s:e].lemma_.split()[-1:] == ["consider"]
+            ):
                 continue
             cues.append(_Cue(kind, s, e, text))
         colons = sum(1 for c in cues if c.kind == "term" and doc[c.start].orth == colon)
@@ -1396,7 +1532,21 @@ class NegationScope:
             for hit in state.hits:
                 hit.hypothetical, hit.cue = True, "glossary"
             return
-        if not any(c.kind not in ("term", "meta", "comma") for c in cues):
+        # "did not ask whether he felt safe": the question is the practice point, not a hypothesis,
+        # unless the text goes on to answer it ("considered whether ... and concluded ...")
+        if self.question_heads and not any(c.kind == "answer" for c in cues):
+            metas = [c.start for c in cues if c.kind == "meta"]
+            cues = [
+                c
+                for c in cues
+                if not (
+                    c.kind == "hypo"
+                    and c.text.lower() == "whether"
+                    and self.clause.question_governed(doc, c.start, self.question_heads)
+                    and not _between(metas, _sentence_of(state.sent_starts, c.start)[0], c.start)
+                )
+            ]
+        if not any(c.kind not in ("term", "meta", "comma", "answer") for c in cues):
             return
         terms = [c.start for c in cues if c.kind == "term"]
         # ", and the stepfather ..." starts a new clause: no leading cue reaches across it
@@ -1404,8 +1554,12 @@ class NegationScope:
         if commas_at:
             terms = sorted(set(terms) | set(self.clause.breaks(doc, commas_at)))
         commas = [c.start for c in cues if c.kind == "comma"]
+        practice = self.clause.verbs
         negators = [c for c in cues if c.kind in ("now", "short")]
         ruled_out: dict[int, str] = {}  # sentence start -> cue that rules the sentence out
+        meta_scopes: list[tuple[int, int, str]] = []  # the review setting part of a sentence aside
+        semicolon = self._semicolon
+        semicolons = [c.start for c in cues if c.kind == "term" and doc[c.start].orth == semicolon]
         # sentence cues first, so a sentence ruled out both ways keeps the more telling cue
         for cue in sorted(cues, key=lambda c: c.kind != "sent"):
             if cue.kind == "sent":
@@ -1413,8 +1567,18 @@ class NegationScope:
             elif cue.kind == "meta":
                 for neg in negators:
                     if 0 <= neg.start - cue.end <= self.meta_window:
-                        sentence = _sentence_of(state.sent_starts, cue.start)[0]
-                        ruled_out.setdefault(sentence, f"{cue.text} {neg.text}")
+                        # "the panel did not consider it a suicide; he was killed by his son":
+                        # the review's own view reaches only its part of the sentence
+                        begin, end = _sentence_of(state.sent_starts, cue.start)
+                        left = [p for p in semicolons if begin <= p < cue.start]
+                        right = [p for p in semicolons if cue.end <= p < end]
+                        meta_scopes.append(
+                            (
+                                left[-1] + 1 if left else begin,
+                                right[0] if right else end,
+                                f"{cue.text} {neg.text}",
+                            )
+                        )
         state.ruled_out_cues = {
             c.text for c in cues if c.kind == "sent" and c.text.lower() in self.passage_negation
         }
@@ -1424,6 +1588,10 @@ class NegationScope:
             s_begin, s_end = _sentence_of(state.sent_starts, hit.start)
             if s_begin in ruled_out:
                 hit.negated, hit.cue = True, ruled_out[s_begin]
+                continue
+            meta = next((t for b, f, t in meta_scopes if b <= hit.start < f), None)
+            if meta is not None:
+                hit.negated, hit.cue = True, meta
                 continue
             # for a practice theme the absence is the finding ("there was no multi-agency
             # meeting"): only hypotheses and the text's own scope rule it out, not negation
@@ -1454,6 +1622,13 @@ class NegationScope:
                     and cue.end <= hit.start
                     and not _between(commas, cue.end, hit.start)
                     and not _between(terms, cue.end, hit.start)
+                    # "Had the midwife asked about the father, ...": nobody asked, and that is
+                    # the finding for a practice theme
+                    and not (
+                        absence_is_finding
+                        and cue.start in starts
+                        and any(doc[k].lemma in practice for k in range(cue.end, hit.end))
+                    )
                 ):
                     hit.hypothetical, hit.cue = True, cue.text
                 if hit.negated or hit.hypothetical:
@@ -1496,6 +1671,9 @@ def make_negation(
     hypothetical_openers: list[str],
     listing_nouns: list[str],
     anaphoric_negation: list[str],
+    knowing_verbs: list[str],
+    question_heads: list[str],
+    question_answers: list[str],
 ) -> NegationScope:
     return NegationScope(
         nlp,
@@ -1520,6 +1698,9 @@ def make_negation(
         hypothetical_openers=hypothetical_openers,
         listing_nouns=listing_nouns,
         anaphoric_negation=anaphoric_negation,
+        knowing_verbs=knowing_verbs,
+        question_heads=question_heads,
+        question_answers=question_answers,
     )
 
 

@@ -95,3 +95,111 @@ def test_theme_only_in_negated_or_hypothetical_scope_does_not_tag(
 )
 def test_real_mentions_beside_negation_still_tag(nlp: Language, text: str, theme: str) -> None:
     assert theme in nlp(text)._.themes, text
+
+
+@pytest.mark.parametrize(
+    ("text", "theme"),
+    [
+        # a negated verb of knowing: what was not known was real
+        (
+            "The school nurse did not know that the stepfather had a conviction for violence "
+            "against a former partner.",
+            "domestic_abuse",
+        ),
+        # "whether" after a practice question is the question's subject, not a hypothesis
+        (
+            "Nobody checked whether Mr Tate had the capacity to refuse the cleaning service.",
+            "mental_capacity",
+        ),
+        # what a hypothesis would have brought to light was real
+        (
+            "Had the midwife asked about the baby's father, she would have learned that he had "
+            "a conviction for violence against a former partner.",
+            "domestic_abuse",
+        ),
+        # a practice theme in a counterfactual condition on a practice verb: nobody asked
+        (
+            "Had the school nurse asked about the father, the plan would have changed.",
+            "fathers_invisible_men",
+        ),
+        # after ";" a hypothetical sentence says what did happen
+        (
+            "If the nursery had raised it sooner, a referral might have followed; as it was, the "
+            "stepfather's drinking went unrecorded.",
+            "substance_misuse",
+        ),
+        # the review's own view reaches only its part of the sentence
+        (
+            "The panel did not consider her death to be a suicide; she was killed by her son, who "
+            "had been caring for her.",
+            "adult_family_homicide",
+        ),
+        # "X is not consistently ..." is a practice gap, not a denial of X
+        (
+            "Young people's mental health needs are not consistently met in supported lodgings.",
+            "child_mental_health",
+        ),
+        # "did not consider whether ..." is the gap itself
+        (
+            "The assessment did not consider whether Ms Dale understood the risks of living in "
+            "squalor.",
+            "self_neglect",
+        ),
+    ],
+)
+def test_real_mentions_under_knowing_question_or_counterfactual_tag(
+    nlp: Language, text: str, theme: str
+) -> None:
+    assert theme in nlp(text)._.themes, text
+
+
+@pytest.mark.parametrize(
+    ("text", "theme"),
+    [
+        # knowing of nothing: "any" keeps the denial
+        ("The health visitor did not know of any violence between the parents.", "domestic_abuse"),
+        (
+            "No agency or relative knew of any controlling behaviour in the marriage.",
+            "coercive_control",
+        ),
+        # "no record ... ever" denies
+        (
+            "There is no record that Mr Cole ever spoke of wanting to end his life.",
+            "self_harm_suicide",
+        ),
+        # a denial after a long subject
+        (
+            "Domestic abuse, neglect and parental drinking were all explored at the assessment "
+            "and none was found.",
+            "domestic_abuse",
+        ),
+        (
+            "The parents' drug and alcohol use, the home conditions and the mother's low mood were "
+            "explored and ruled out early in the assessment.",
+            "substance_misuse",
+        ),
+        # a list whose last item is long is still in the negation's scope
+        (
+            "The clinic letter contained no mention of low mood, panic or any other mental health "
+            "difficulty, and her sister said she had been well.",
+            "adult_mental_health",
+        ),
+        # a question the text answers was only a possibility
+        (
+            "The panel considered whether the boy was being exploited by the older youths and "
+            "concluded that he was not.",
+            "child_criminal_exploitation",
+        ),
+        # "did not find that" denies, unlike "did not know that"
+        (
+            "We did not find that the girls had been sexually exploited by the men.",
+            "child_sexual_exploitation",
+        ),
+    ],
+)
+def test_denials_around_knowing_and_questions_do_not_tag(
+    nlp: Language, text: str, theme: str
+) -> None:
+    doc = nlp(text)
+    assert theme not in doc._.themes, text
+    assert all(h.cue for h in doc._.theme_hits if h.theme == theme and not h.weak)
