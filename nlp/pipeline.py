@@ -796,6 +796,19 @@ NEGATION_DEFAULTS: dict[str, Any] = {
         "cannot be described as",
         "could not be described as",
         "not be described as",
+        # people named for their expertise or seat, not for the case; work set aside
+        "advised the panel",
+        "sat on the panel",
+        "sat on the review panel",
+        "attended the learning event",
+        "panel is chaired by",
+        "panel was chaired by",
+        "will look at",
+        "for context only",
+        "not analysed further",
+        "earlier summaries",
+        "found not to apply",
+        "found not to be present",
     ],
     # sentence cues that set a theme aside for the whole passage, not only their sentence
     "passage_negation": [
@@ -830,6 +843,9 @@ NEGATION_DEFAULTS: dict[str, Any] = {
         "the reviewer",
         "the group",
         "this section",
+        "this visit",
+        "this monitoring visit",
+        "this focused visit",
     ],
     "post_negation": [
         "ruled out",
@@ -1084,6 +1100,14 @@ NEGATION_DEFAULTS: dict[str, Any] = {
         "none were found",
         "none was present",
         "none were present",
+        "concluded that she had not",
+        "concluded that he had not",
+        "concluded that they had not",
+        "concluded that it had not",
+        "concluded that it did not",
+        "concluded that it was not",
+        "concluded that he was not",
+        "concluded that she was not",
     ],
     "list_item_max": 5,
     # a sentence opening with one of these is a hypothesis from start to end: "If Jake had been
@@ -1637,7 +1661,7 @@ class NegationScope:
 
 _GLOSSARY_ENTRY = re.compile(r"\b[A-Z][A-Za-z&]*[A-Z]s?:\s+[A-Za-z]")
 # a passage that opens by defining an abbreviation ("AHT: abusive head trauma") is a glossary entry
-_GLOSSARY_OPENING = re.compile(r"^\s*(?:Glossary\W+)?[A-Z][A-Za-z&]*[A-Z]s?:\s")
+_GLOSSARY_OPENING = re.compile(r"^\s*(?:Glossary\b|[A-Z][A-Za-z&]*[A-Z]s?:\s)")
 
 
 def _between(positions: list[int], start: int, end: int) -> bool:

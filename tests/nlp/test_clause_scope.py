@@ -203,3 +203,54 @@ def test_denials_around_knowing_and_questions_do_not_tag(
     doc = nlp(text)
     assert theme not in doc._.themes, text
     assert all(h.cue for h in doc._.theme_hits if h.theme == theme and not h.weak)
+
+
+@pytest.mark.parametrize(
+    ("text", "theme", "tags"),
+    [
+        # a glossary that opens with its heading, without an abbreviation
+        (
+            "Glossary. Economic abuse: behaviour that stops a person getting, using or keeping "
+            "money, such as taking their wages.",
+            "economic_abuse",
+            False,
+        ),
+        (
+            "Her husband took her wages every week and left her without money for food.",
+            "economic_abuse",
+            True,
+        ),
+        # someone named for their expertise, not for the case
+        (
+            "Dr Osei, a paediatrician with expertise in abusive head trauma, advised the panel.",
+            "nai_infants",
+            False,
+        ),
+        (
+            "The paediatrician advised the social worker that the baby's skull fracture had been "
+            "inflicted.",
+            "nai_infants",
+            True,
+        ),
+        # a possibility the text answers and sets aside
+        (
+            "The panel heard that Ms Lowe, then seventeen, might have been sexually exploited by "
+            "the men at the flat, and concluded that she had not.",
+            "child_sexual_exploitation",
+            False,
+        ),
+        (
+            "The review concluded that Ms Lowe had been sexually exploited by the men at the flat.",
+            "child_sexual_exploitation",
+            True,
+        ),
+        (
+            "County lines activity was considered as an explanation for his late nights and found "
+            "not to apply.",
+            "child_criminal_exploitation",
+            False,
+        ),
+    ],
+)
+def test_passing_and_answered_mentions(nlp: Language, text: str, theme: str, tags: bool) -> None:
+    assert (theme in nlp(text)._.themes) is tags, text
