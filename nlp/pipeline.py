@@ -230,6 +230,8 @@ class ThemeMatcher:
             self.model = ThemeModel.load(path)
         else:
             self.model = None
+        if self.model is not None:
+            self.model.bind(nlp.vocab.strings)
         self.stop_words = frozenset(nlp.Defaults.stop_words)
         self.weak_needed = weak_needed
         self.taxonomy = taxonomy
@@ -238,6 +240,7 @@ class ThemeMatcher:
         # one Matcher per token pattern, each run only when the words it needs are present:
         # running every pattern on every passage was the slowest part of the pipeline
         self.token_matchers: list[tuple[list[frozenset[int]], Matcher]] = []
+        self._crosses: list[bool] = []
         self._keys: dict[int, tuple[str, str]] = {}
         self.implies = {t.id: list(t.implies) for t in taxonomy.themes if t.implies}
         self.composites = {
@@ -271,15 +274,86 @@ class ThemeMatcher:
                     matcher = Matcher(nlp.vocab, validate=True)
                     matcher.add(key, [pattern])
                     self.token_matchers.append((_requirements(nlp, pattern), matcher))
+                    self._crosses.append(_can_cross_sentences(pattern))
+        stop = {nlp.vocab.strings.add(w) for w in nlp.Defaults.stop_words}
+        self._index_token_matchers(stop)
+
+    def _index_token_matchers(self, stop: set[int]) -> None:
+        """Word -> the token matchers that need it, so a doc looks up only its own words.
+
+        Checking every pattern's word sets against every doc was the slowest part of tagging
+        once the taxonomy held hundreds of token patterns.
+        """
+        self._always: list[int] = []
+        self._by_word: dict[int, list[int]] = {}
+        self._keyset: list[frozenset[int]] = []
+        for index, (requirements, _) in enumerate(self.token_matchers):
+            if not requirements:
+                self._always.append(index)
+                self._keyset.append(frozenset())
+                continue
+            # index by the rarest-looking word set: fewest stop words, then fewest words
+            rarest = min(requirements, key=lambda words: (len(words & stop), len(words)))
+            self._keyset.append(rarest)
+            for word in rarest:
+                self._by_word.setdefault(word, []).append(index)
 
     def _token_matches(self, doc: Doc) -> list[tuple[int, int, int]]:
+        """Run each token pattern only around the sentences that hold the words it needs."""
         if not self.token_matchers:
             return []
-        words = set(doc.to_array([LEMMA, LOWER]).ravel().tolist())
+        by_word = self._by_word
+        rows = doc.to_array([LEMMA, LOWER]).tolist()
+        bounds = [*(_state(doc).sent_starts or [0]), len(doc)]
+        words: set[int] = set()
+        sentence_words: list[set[int]] = [set() for _ in range(len(bounds) - 1)]
+        positions: dict[int, list[int]] = {}
+        k = 0
+        for i, (lemma, lower) in enumerate(rows):
+            while i >= bounds[k + 1]:
+                k += 1
+            sentence_words[k].add(lemma)
+            sentence_words[k].add(lower)
+            if lemma in by_word:
+                positions.setdefault(lemma, []).append(k)
+            if lower != lemma and lower in by_word:
+                positions.setdefault(lower, []).append(k)
+        for sentence in sentence_words:
+            words |= sentence
+        candidates = set(self._always)
+        for word in positions:
+            candidates.update(by_word[word])
+        if not candidates:
+            return []
+        last = len(bounds) - 2
         out: list[tuple[int, int, int]] = []
-        for requirements, matcher in self.token_matchers:
-            if all(not req.isdisjoint(words) for req in requirements):
-                out += matcher(doc)
+        for index in sorted(candidates):
+            requirements, matcher = self.token_matchers[index]
+            if not all(not req.isdisjoint(words) for req in requirements):
+                continue
+            if not requirements:
+                spans = [(0, len(doc))]
+            else:
+                found = sorted({k for word in self._keyset[index] for k in positions.get(word, ())})
+                spans = []
+                if self._crosses[index]:
+                    # an open gap can reach across a sentence end ("an adult service ... the
+                    # children"): the sentence with the word and its neighbours
+                    for k in found:
+                        begin, end = bounds[max(k - 1, 0)], bounds[min(k + 1, last) + 1]
+                        if spans and begin <= spans[-1][1]:
+                            spans[-1] = (spans[-1][0], max(end, spans[-1][1]))
+                        else:
+                            spans.append((begin, end))
+                else:
+                    # otherwise the whole match is in one sentence, which must hold every
+                    # word the pattern needs
+                    for k in found:
+                        here = sentence_words[k]
+                        if all(not req.isdisjoint(here) for req in requirements):
+                            spans.append((bounds[k], bounds[k + 1]))
+            for begin, end in spans:
+                out += [(m, begin + s, begin + e) for m, s, e in matcher(doc[begin:end])]
         return out
 
     def __call__(self, doc: Doc) -> Doc:
@@ -313,11 +387,31 @@ class ThemeMatcher:
         return doc
 
 
+def _can_cross_sentences(pattern: list[dict[str, Any]]) -> bool:
+    """Could the pattern match across a sentence end? Only through a token it leaves open."""
+    for spec in pattern:
+        constrained = any(
+            isinstance(spec.get(attr), str) or "IN" in (spec.get(attr) or {})
+            for attr in ("LEMMA", "LOWER", "ORTH", "TEXT")
+        )
+        if constrained or spec.get("IS_PUNCT") is False:
+            continue
+        excluded = {
+            str(w)
+            for attr in ("LOWER", "ORTH", "TEXT")
+            for w in (spec.get(attr) or {}).get("NOT_IN", [])
+        }
+        if "." not in excluded:
+            return True
+    return False
+
+
 def _requirements(nlp: Language, pattern: list[dict[str, Any]]) -> list[frozenset[int]]:
     """Word sets a token pattern cannot match without (one per required LEMMA/LOWER token)."""
     out: list[frozenset[int]] = []
     for spec in pattern:
-        if spec.get("OP") in ("?", "*", "!"):
+        op = str(spec.get("OP", ""))
+        if op in ("?", "*", "!") or op.startswith("{0") or op.startswith("{,"):
             continue
         for attr in ("LEMMA", "LOWER"):
             value = spec.get(attr)
@@ -413,8 +507,8 @@ def _apply_model(
     doc: Doc, state: _State, model: ThemeModel, found: dict[str, list[ThemeHit]]
 ) -> dict[str, list[ThemeHit]]:
     """The model's tags: the rules' evidence where the rules found the theme, else its words."""
-    keys = passage_keys(doc, state.stop_words)
-    probabilities = model.probabilities(list(keys), rule_matrix(model.themes, found, state.hits))
+    rows = model.doc_rows(doc)
+    probabilities = model.probabilities_for_rows(rows, rule_matrix(model.themes, found, state.hits))
     known = set(model.themes)
     # a theme the rules saw mentioned and ruled out ("no evidence of neglect") is not brought
     # back by the words around it: the model may overrule a tag, never a negation
@@ -427,7 +521,7 @@ def _apply_model(
         if theme in found:
             out[theme] = found[theme]
         elif theme not in ruled_out:
-            spans = model.evidence(keys, theme)
+            spans = model.evidence(passage_keys(doc, state.stop_words), theme)
             out[theme] = [ThemeHit(theme, s, e, weak=True, cue="model") for s, e in spans]
     return out
 

@@ -20,13 +20,15 @@ import io
 import json
 import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+from spacy.attrs import IS_BRACKET, IS_PUNCT, IS_QUOTE, IS_SPACE, LEMMA, LIKE_NUM, LOWER
 
 if TYPE_CHECKING:
+    from spacy.strings import StringStore
     from spacy.tokens import Doc
 
     from nlp.pipeline import ThemeHit
@@ -87,6 +89,24 @@ class ThemeModel:
     rules_by_theme: np.ndarray  # themes x RULE_FEATURES
     threshold: float
     meta: dict[str, object]
+    # the same vocabulary keyed by spaCy's string hashes, so scoring a passage reads its token
+    # arrays instead of building a string per word
+    unigrams: dict[int, int] = field(default_factory=dict, compare=False, repr=False)
+    bigrams: dict[tuple[int, int], int] = field(default_factory=dict, compare=False, repr=False)
+
+    def bind(self, strings: StringStore) -> ThemeModel:
+        """Key the vocabulary by a pipeline's string ids (spaCy keeps its own symbols, such as
+        "mark", at small fixed ids rather than hashes), for `doc_rows`."""
+        self.unigrams.clear()
+        self.bigrams.clear()
+        for key, row in self.vocab.items():
+            kind, _, text = key.partition(":")
+            if kind == "u":
+                self.unigrams[strings.add(text)] = row
+            elif kind == "b":
+                first, _, second = text.partition(" ")
+                self.bigrams[(strings.add(first), strings.add(second))] = row
+        return self
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> ThemeModel | None:
@@ -132,6 +152,35 @@ class ThemeModel:
                 info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
                 info.compress_type = zipfile.ZIP_DEFLATED
                 archive.writestr(info, buffer.getvalue())
+
+    def doc_rows(self, doc: Doc) -> list[int]:
+        """Vocabulary rows of the passage's features: what `passage_keys` finds, from arrays.
+
+        Needs `bind` with the pipeline's strings first.
+        """
+        array = doc.to_array([LEMMA, LOWER, IS_PUNCT, IS_SPACE, LIKE_NUM, IS_QUOTE, IS_BRACKET])
+        unigrams, bigrams = self.unigrams, self.bigrams
+        rows: set[int] = set()
+        previous = 0
+        for lemma, lower, punct, space, number, quote, bracket in array.tolist():
+            if punct or space or number or quote or bracket:
+                continue
+            word = lemma or lower
+            row = unigrams.get(word)
+            if row is not None:
+                rows.add(row)
+            if previous:
+                row = bigrams.get((previous, word))
+                if row is not None:
+                    rows.add(row)
+            previous = word
+        return sorted(rows)
+
+    def probabilities_for_rows(self, rows: Sequence[int], rules: np.ndarray) -> np.ndarray:
+        z = self.bias + rules @ self.rules + (rules * self.rules_by_theme).sum(axis=1)
+        if rows:
+            z = z + self.words[list(rows)].sum(axis=0)
+        return 1.0 / (1.0 + np.exp(-np.clip(z, -30.0, 30.0)))
 
     def logits(self, keys: Sequence[str], rules: np.ndarray) -> np.ndarray:
         rows = [j for j in (self.vocab.get(k) for k in keys) if j is not None]

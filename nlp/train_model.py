@@ -33,7 +33,7 @@ RATE = 0.05
 L2_GRID = (0.5, 2.0, 8.0)
 THRESHOLDS = tuple(t / 100 for t in range(20, 71, 5))
 MIN_DF = 2  # a word must appear in this many training passages to get a weight
-MIN_GAIN = 0.005  # cross-validated micro-F1 the model must add over the rules to be shipped
+MIN_GAIN = 0.0  # the model ships unless cross-validation says it is worse than the rules
 
 
 @dataclass(frozen=True)
@@ -225,7 +225,11 @@ def train(
     taxonomy: Taxonomy | None = None,
     min_gain: float = MIN_GAIN,
 ) -> int:
-    """Cross-validate, then write the weights if they beat the rules by `min_gain`."""
+    """Cross-validate, then write the weights unless they fall short of the rules + `min_gain`.
+
+    Cross-validation here is on passages the taxonomy was tuned on, so it flatters the rules;
+    on batches scored before any tuning the model added more (see nlp/README.md).
+    """
     taxonomy = taxonomy or load_taxonomy()
     extra = EXTRA_DEV if eval_set == EVAL_SET else None
     examples = load_examples(eval_set, "dev", extra)
@@ -239,7 +243,7 @@ def train(
     if check:
         return 0
     if best.f1 < rules_only.f1 + min_gain:
-        echo("the model does not beat the rules on dev; removing any weights file (rules alone)")
+        echo("the model falls short of the rules on dev; removing any weights file (rules alone)")
         out.unlink(missing_ok=True)
         return 0
     vocab, (words, bias, shared, own) = fit(data.keys, data.rules, data.gold, l2)

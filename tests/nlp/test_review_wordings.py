@@ -9,11 +9,18 @@ from __future__ import annotations
 import pytest
 from spacy.language import Language
 
-from nlp.pipeline import build_pipeline
+from nlp.pipeline import build_pipeline, new_pipeline
 
 
 @pytest.fixture(scope="module")
 def nlp() -> Language:
+    """The rules alone: these wordings test the taxonomy and the negation scope."""
+    return new_pipeline(theme_model="")
+
+
+@pytest.fixture(scope="module")
+def full() -> Language:
+    """The default pipeline, with the trained model when one is shipped."""
     return build_pipeline()
 
 
@@ -355,3 +362,10 @@ def test_wording_is_tagged(nlp: Language, theme: str, text: str) -> None:
 @pytest.mark.parametrize("text", NOT_TAGGED)
 def test_negated_or_passing_mention_is_not_tagged(nlp: Language, text: str) -> None:
     assert nlp(text)._.themes == {}
+
+
+@pytest.mark.parametrize("text", NOT_TAGGED)
+def test_default_pipeline_never_tags_what_rules_ruled_out(full: Language, text: str) -> None:
+    doc = full(text)
+    ruled_out = {h.theme for h in doc._.theme_hits if not h.counts and not h.excluded}
+    assert not set(doc._.themes) & ruled_out
