@@ -398,7 +398,7 @@ def _can_cross_sentences(pattern: list[dict[str, Any]]) -> bool:
             continue
         excluded = {
             str(w)
-            for attr in ("LOWER", "ORTH", "TEXT")
+            for attr in ("LEMMA", "LOWER", "ORTH", "TEXT")
             for w in (spec.get(attr) or {}).get("NOT_IN", [])
         }
         if "." not in excluded:
@@ -508,7 +508,7 @@ def _apply_model(
 ) -> dict[str, list[ThemeHit]]:
     """The model's tags: the rules' evidence where the rules found the theme, else its words."""
     rows = model.doc_rows(doc)
-    probabilities = model.probabilities_for_rows(rows, rule_matrix(model.themes, found, state.hits))
+    probabilities = model.probabilities(rows, rule_matrix(model.themes, found, state.hits))
     known = set(model.themes)
     # a theme the rules saw mentioned and ruled out ("no evidence of neglect") is not brought
     # back by the words around it: the model may overrule a tag, never a negation

@@ -89,8 +89,8 @@ class ThemeModel:
     rules_by_theme: np.ndarray  # themes x RULE_FEATURES
     threshold: float
     meta: dict[str, object]
-    # the same vocabulary keyed by spaCy's string hashes, so scoring a passage reads its token
-    # arrays instead of building a string per word
+    # the same vocabulary keyed by the pipeline's string ids, so scoring a passage reads its
+    # token arrays instead of building a string per word
     unigrams: dict[int, int] = field(default_factory=dict, compare=False, repr=False)
     bigrams: dict[tuple[int, int], int] = field(default_factory=dict, compare=False, repr=False)
 
@@ -176,21 +176,12 @@ class ThemeModel:
             previous = word
         return sorted(rows)
 
-    def probabilities_for_rows(self, rows: Sequence[int], rules: np.ndarray) -> np.ndarray:
+    def probabilities(self, rows: Sequence[int], rules: np.ndarray) -> np.ndarray:
+        """Each theme's probability, from the passage's vocabulary rows and the rules' verdict."""
         z = self.bias + rules @ self.rules + (rules * self.rules_by_theme).sum(axis=1)
         if rows:
             z = z + self.words[list(rows)].sum(axis=0)
         return 1.0 / (1.0 + np.exp(-np.clip(z, -30.0, 30.0)))
-
-    def logits(self, keys: Sequence[str], rules: np.ndarray) -> np.ndarray:
-        rows = [j for j in (self.vocab.get(k) for k in keys) if j is not None]
-        z = self.bias + rules @ self.rules + (rules * self.rules_by_theme).sum(axis=1)
-        if rows:
-            z = z + self.words[rows].sum(axis=0)
-        return z
-
-    def probabilities(self, keys: Sequence[str], rules: np.ndarray) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-np.clip(self.logits(keys, rules), -30.0, 30.0)))
 
     def evidence(
         self, keys: dict[str, tuple[int, int]], theme: str, limit: int = EVIDENCE_WORDS
