@@ -44,6 +44,15 @@ _PIPELINES: dict[str, Language] = {}
 _LOCK = threading.Lock()
 
 
+# words that, right after a theme's words, make them the name of a post or a course
+ROLE_WORDS = frozenset(
+    {
+        "lead", "leads", "champion", "champions", "adviser", "advisers", "advisor", "advisors",
+        "trainer", "trainers", "training",
+    }
+)  # fmt: skip
+
+
 @dataclass(slots=True)
 class ThemeHit:
     """One match of a theme pattern: where, how strong, and whether it was ruled out."""
@@ -233,6 +242,7 @@ class ThemeMatcher:
         if self.model is not None:
             self.model.bind(nlp.vocab.strings)
         self.stop_words = frozenset(nlp.Defaults.stop_words)
+        self.role_words = {nlp.vocab.strings.add(w) for w in ROLE_WORDS}
         self.weak_needed = weak_needed
         self.taxonomy = taxonomy
         self.lemma_matcher = PhraseMatcher(nlp.vocab, attr="LEMMA")
@@ -368,7 +378,13 @@ class ThemeMatcher:
             else:
                 hits.append(ThemeHit(theme, start, end, weak=kind == "weak"))
         hits.sort(key=lambda h: (h.start, -h.end))
+        roles = self.role_words
         for hit in hits:
+            # a theme that names someone's post or a course ("the school's mental health lead",
+            # "domestic abuse training") is a passing mention: a weak signal at most. Teams,
+            # units and coordinators are left alone: "the MARAC coordinator" means a MARAC case
+            if hit.end < len(doc) and doc[hit.end].lower in roles:
+                hit.weak = True
             for start, end in exclusions.get(hit.theme, ()):
                 if start < hit.end and hit.start < end:
                     hit.excluded = True

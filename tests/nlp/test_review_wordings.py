@@ -279,6 +279,9 @@ NOT_TAGGED = [
     "Panel members included the manager of the local IDVA service and the named nurse for "
     "adult mental health.",
     "A briefing on online grooming will be published in the autumn.",
+    # a theme that only names someone's post or a course
+    "The contextual safeguarding lead chaired the final meeting of the panel.",
+    "Neglect training for school staff has been well received.",
     "The escalation policy and the threshold document are reproduced in Appendix C.",
     "MASH: Multi-Agency Safeguarding Hub, where police, health and children's social care "
     "share information about new contacts.",
