@@ -9,12 +9,18 @@ from __future__ import annotations
 import pytest
 from spacy.language import Language
 
-from nlp.pipeline import build_pipeline
+from nlp.pipeline import build_pipeline, new_pipeline
 
 
 @pytest.fixture(scope="module")
 def nlp() -> Language:
     return build_pipeline()
+
+
+@pytest.fixture(scope="module")
+def rules() -> Language:
+    """The rules alone, for scope rules the trained model may not yet reflect."""
+    return new_pipeline(theme_model="")
 
 
 @pytest.mark.parametrize(
@@ -254,3 +260,152 @@ def test_denials_around_knowing_and_questions_do_not_tag(
 )
 def test_passing_and_answered_mentions(nlp: Language, text: str, theme: str, tags: bool) -> None:
     assert (theme in nlp(text)._.themes) is tags, text
+
+
+@pytest.mark.parametrize(
+    ("text", "theme", "tags"),
+    [
+        # the review's verdict on what came before it denies it, practice themes included
+        (
+            "Liaison between the nursery and the housing officer is not criticised in this "
+            "review; both kept in regular touch.",
+            "multi_agency_working",
+            False,
+        ),
+        (
+            "Liaison between the nursery and the housing officer was poor: neither knew what the "
+            "other was doing, and no joint plan was agreed.",
+            "multi_agency_working",
+            True,
+        ),
+        # "at no point" denies what follows it; "no point at which" a practice theme too
+        (
+            "At no point did the boys' mother show signs of depression or any other mental "
+            "illness.",
+            "adult_mental_health",
+            False,
+        ),
+        (
+            "There was no point at which the threshold for a social work assessment was met.",
+            "thresholds",
+            False,
+        ),
+        (
+            "At no point did anyone at the front door look back at the earlier contacts.",
+            "thresholds",
+            True,
+        ),
+    ],
+)
+def test_verdicts_and_at_no_point(rules: Language, text: str, theme: str, tags: bool) -> None:
+    assert (theme in rules(text)._.themes) is tags, text
+
+
+@pytest.mark.parametrize(
+    ("text", "theme", "tags"),
+    [
+        # a numbered part of the report that presents something is about the report
+        ("Chapter 6 looks at how the Mental Capacity Act was applied.", "mental_capacity", False),
+        (
+            "Culture, faith and language are considered in section 4 of this report.",
+            "race_ethnicity_culture",
+            False,
+        ),
+        (
+            "The partnership's neglect strategy is attached at Appendix D.",
+            "neglect",
+            False,
+        ),
+        # a statutory section is not a part of the report
+        (
+            "Section 47 enquiries were started after the baby's skull fracture was found.",
+            "child_protection_process",
+            True,
+        ),
+        # an opening label before a colon that names a list
+        (
+            "Review panel: independent chair; named nurse; manager, the drug and alcohol "
+            "service; detective sergeant, public protection.",
+            "substance_misuse",
+            False,
+        ),
+        (
+            "Areas for the audit: 1. Neglect; 2. Voice of the child; 3. Early help.",
+            "neglect",
+            False,
+        ),
+        # a finding with a colon is still a finding
+        (
+            "Finding 2: the drug and alcohol service did not know that the father was drinking "
+            "heavily again.",
+            "substance_misuse",
+            True,
+        ),
+    ],
+)
+def test_sentences_about_the_document(rules: Language, text: str, theme: str, tags: bool) -> None:
+    assert (theme in rules(text)._.themes) is tags, text
+
+
+@pytest.mark.parametrize(
+    ("text", "theme", "tags"),
+    [
+        # a question answered with a denial rules out what was asked about
+        (
+            "Ms Obi was asked about drug use at each antenatal visit and each time said there "
+            "was none.",
+            "substance_misuse",
+            False,
+        ),
+        (
+            "Ms Obi was asked about drug use at each antenatal visit and told the midwife she "
+            "was using cocaine most weekends.",
+            "substance_misuse",
+            True,
+        ),
+        # a denial the text goes on to doubt stays
+        (
+            "Mr Ross was asked about his drinking and denied it, but his liver tests showed "
+            "heavy alcohol use.",
+            "substance_misuse",
+            True,
+        ),
+    ],
+)
+def test_questions_answered_with_a_denial(
+    rules: Language, text: str, theme: str, tags: bool
+) -> None:
+    assert (theme in rules(text)._.themes) is tags, text
+
+
+@pytest.mark.parametrize(
+    ("text", "theme", "tags"),
+    [
+        # the review's own machinery: who contributed, what is scheduled, a table caption
+        (
+            "Written contributions were received from the perinatal mental health team and the "
+            "youth offending service.",
+            "adult_mental_health",
+            False,
+        ),
+        (
+            "An audit of neglect cases across the county is scheduled for the spring.",
+            "neglect",
+            False,
+        ),
+        (
+            "Table 2. Reasons for contact: neglect, 412; domestic abuse, 388; other, 97.",
+            "domestic_abuse",
+            False,
+        ),
+        # a finding label is not a list heading
+        (
+            "Key finding: the children were living with domestic abuse for three years before "
+            "any agency knew.",
+            "domestic_abuse",
+            True,
+        ),
+    ],
+)
+def test_administrative_sentences(rules: Language, text: str, theme: str, tags: bool) -> None:
+    assert (theme in rules(text)._.themes) is tags, text
