@@ -1598,21 +1598,31 @@ class ClauseScope:
                 continue
             if any(doc[k].lemma in self.presenting for k in range(begin, end)):
                 passing.append((begin, end, "structural sentence"))
-        if self.heading_nouns and ":" in doc.text:
-            for begin in starts:
-                end = min(_sentence_of(starts, begin)[1], n)
-                for k in range(begin, min(begin + self.heading_max + 1, end)):
-                    # "Table 3." opening a passage is a caption, like "Panel members:"
-                    if doc[k].orth == self.colon or (begin == 0 and k == end - 1 and k < n - 1):
-                        label = [doc[j].lower for j in range(begin, k)]
-                        if (
-                            label
-                            and any(w in self.heading_nouns for w in label)
-                            and not any(w in self.finding_labels for w in label)
-                        ):
-                            # a passage that opens with the label is the list, to its end
-                            passing.append((begin, n if begin == 0 else end, "list heading"))
-                        break
+        if self.heading_nouns:
+            # a label ends at its sentence's first colon ("Panel members:") or, opening the
+            # passage, at the end of a short numbered first sentence ("Table 3.")
+            ends = [s for m, s, _ in matches if m == self.term and doc[s].orth == self.colon]
+            first_end = min(_sentence_of(starts, 0)[1], n)
+            if 2 <= first_end <= self.heading_max + 1 and first_end < n:
+                number = doc[first_end - 2]
+                if number.like_num or (len(number.text) == 1 and number.text.isupper()):
+                    ends.append(first_end - 1)
+            labelled: set[int] = set()
+            for k in sorted(ends):
+                begin, end = _sentence_of(starts, k)
+                if begin in labelled:
+                    continue
+                labelled.add(begin)
+                label = (
+                    [doc[j].lower for j in range(begin, k)] if k - begin <= self.heading_max else []
+                )
+                if (
+                    label
+                    and any(w in self.heading_nouns for w in label)
+                    and not any(w in self.finding_labels for w in label)
+                ):
+                    # a passage that opens with the label is the list, to its end
+                    passing.append((begin, n if begin == 0 else min(end, n), "list heading"))
         if not passing:
             return
         for hit in state.hits:
