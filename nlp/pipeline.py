@@ -1526,6 +1526,11 @@ class ClauseScope:
                 "lessons", "question", "questions",
             )
         )  # fmt: skip
+        # terminators that cast doubt on what came before ("but", "however"), unlike ";"
+        self.contrasts = frozenset(
+            strings.add(w)
+            for w in ("but", "however", "although", "though", "yet", "nevertheless", "despite")
+        )
         self.asked = strings.add("clause_asked")
         self.denial = strings.add("clause_denial")
         if asked_cues and denial_answers:
@@ -1648,7 +1653,10 @@ class ClauseScope:
             questions = [(a, b) for a, b in asked if begin <= a < s]
             end = _sentence_of(starts, s)[1]
             # "denied drinking, but his blood tests showed otherwise": the denial is doubted
-            if not questions or any(m2 == self.term and s < s2 < end for m2, s2, _ in matches):
+            if not questions or any(
+                m2 == self.term and s < s2 < end and doc[s2].lower in self.contrasts
+                for m2, s2, _ in matches
+            ):
                 continue
             for hit in state.hits:
                 if (

@@ -363,6 +363,13 @@ def test_sentences_about_the_document(rules: Language, text: str, theme: str, ta
             "substance_misuse",
             True,
         ),
+        # a semicolon after the answer does not cast doubt on it
+        (
+            "The health visitor asked about alcohol use at every contact and it was denied; "
+            "the review has found nothing to contradict this.",
+            "substance_misuse",
+            False,
+        ),
         # a denial the text goes on to doubt stays
         (
             "Mr Ross was asked about his drinking and denied it, but his liver tests showed "
