@@ -1381,6 +1381,25 @@ NEGATION_DEFAULTS: dict[str, Any] = {
         "chart",
     ],
     "heading_max": 6,
+    # an inspection or audit stating its own remit: "The inspection covered the multi-agency
+    # response to children living with domestic abuse", "This letter sets out ...". The themes
+    # are the remit, named in passing, unless the sentence goes on to what was found
+    "remit_subjects": [
+        "this letter",
+        "the letter",
+        "the inspection",
+        "this inspection",
+        "inspectors",
+        "the joint targeted area inspection",
+        "this joint targeted area inspection",
+        "the audit",
+        "this audit",
+        "the deep dive",
+        "this deep dive",
+        "the audit tool",
+    ],
+    "remit_verbs": ["set", "cover", "examine", "look", "evaluate", "include"],
+    "finding_verbs": ["find", "see", "identify", "conclude", "show", "reveal", "note"],
     # a question put to someone and answered with a denial rules out what was asked about,
     # though not the asking: "was asked about domestic abuse at every appointment and each
     # time said there was none", "drug use was raised with her and she denied it"
@@ -1452,6 +1471,9 @@ class ClauseScope:
         heading_max: int = 6,
         asked_cues: list[str] | None = None,
         denial_answers: list[str] | None = None,
+        remit_subjects: list[str] | None = None,
+        remit_verbs: list[str] | None = None,
+        finding_verbs: list[str] | None = None,
     ) -> None:
         if list_item_max < 0 or heading_max < 0:
             raise ValueError("list_item_max must not be negative")
@@ -1531,6 +1553,11 @@ class ClauseScope:
             strings.add(w)
             for w in ("but", "however", "although", "though", "yet", "nevertheless", "despite")
         )
+        self.remit = strings.add("clause_remit")
+        if remit_subjects and remit_verbs:
+            self.matcher.add("clause_remit", [nlp.make_doc(p.lower()) for p in remit_subjects])
+        self.remit_verbs = frozenset(strings.add(v) for v in remit_verbs or [])
+        self.finding_verbs = frozenset(strings.add(v) for v in finding_verbs or [])
         self.asked = strings.add("clause_asked")
         self.denial = strings.add("clause_denial")
         if asked_cues and denial_answers:
@@ -1540,6 +1567,7 @@ class ClauseScope:
         self.colon = strings.add(":")
         self.enabled = bool(
             negators
+            or remit_subjects
             or hypothetical_openers
             or listing_nouns
             or anaphoric_negation
@@ -1638,6 +1666,31 @@ class ClauseScope:
                     hit.hypothetical, hit.cue = True, cue
                     break
 
+    def _remit(self, doc: Doc, state: _State, matches: list[tuple[int, int, int]]) -> None:
+        """An inspection or audit that opens a sentence stating its remit ("The inspection
+        covered the multi-agency response to children living with domestic abuse") names its
+        themes in passing, unless the sentence goes on to what was found."""
+        starts = state.sent_starts
+        n = len(doc)
+        for m, s, e in matches:
+            if m != self.remit:
+                continue
+            begin, end = _sentence_of(starts, s)
+            end = min(end, n)
+            if s != begin:
+                continue
+            # "...; inspectors focused on ...": the remit ends at a semicolon
+            end = next((k for k in range(e, end) if doc[k].orth == self.semicolon), end)
+            lemmas = [doc[k].lemma for k in range(e, end)]
+            verb = next(
+                (i for i, lemma in enumerate(lemmas[:8]) if lemma in self.remit_verbs), None
+            )
+            if verb is None or any(lemma in self.finding_verbs for lemma in lemmas[verb:]):
+                continue
+            for hit in state.hits:
+                if hit.counts and begin <= hit.start < end:
+                    hit.hypothetical, hit.cue = True, "remit"
+
     def _answered(self, doc: Doc, state: _State, matches: list[tuple[int, int, int]]) -> None:
         """A question answered with a denial in the same sentence rules out what was asked
         about, before the denial ("asked about drug use at booking and said she used
@@ -1716,6 +1769,7 @@ class ClauseScope:
                     hit.hypothetical, hit.cue = True, "hypothetical sentence"
         self._structural(doc, state, matches)
         self._answered(doc, state, matches)
+        self._remit(doc, state, matches)
         for m, s, e in matches:
             if m != self.back:
                 continue
@@ -1877,6 +1931,9 @@ class NegationScope:
         heading_max: int = 6,
         asked_cues: list[str] | None = None,
         denial_answers: list[str] | None = None,
+        remit_subjects: list[str] | None = None,
+        remit_verbs: list[str] | None = None,
+        finding_verbs: list[str] | None = None,
     ) -> None:
         self.clause = ClauseScope(
             nlp,
@@ -1896,6 +1953,9 @@ class NegationScope:
             heading_max,
             asked_cues or [],
             denial_answers or [],
+            remit_subjects or [],
+            remit_verbs or [],
+            finding_verbs or [],
         )
         self.question_heads = frozenset(
             nlp.vocab.strings.add(w.lower()) for w in question_heads or []
@@ -2126,6 +2186,9 @@ def make_negation(
     heading_max: int,
     asked_cues: list[str],
     denial_answers: list[str],
+    remit_subjects: list[str],
+    remit_verbs: list[str],
+    finding_verbs: list[str],
 ) -> NegationScope:
     return NegationScope(
         nlp,
@@ -2159,6 +2222,9 @@ def make_negation(
         heading_max=heading_max,
         asked_cues=asked_cues,
         denial_answers=denial_answers,
+        remit_subjects=remit_subjects,
+        remit_verbs=remit_verbs,
+        finding_verbs=finding_verbs,
     )
 
 

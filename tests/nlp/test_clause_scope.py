@@ -416,3 +416,33 @@ def test_questions_answered_with_a_denial(
 )
 def test_administrative_sentences(rules: Language, text: str, theme: str, tags: bool) -> None:
     assert (theme in rules(text)._.themes) is tags, text
+
+
+@pytest.mark.parametrize(
+    ("text", "theme", "tags"),
+    [
+        # an inspection or audit stating its remit names its themes in passing
+        (
+            "The inspection covered the response to children who go missing from home or care.",
+            "missing_from_home_care",
+            False,
+        ),
+        (
+            "Inspectors looked at the help given to children living with domestic abuse in four "
+            "localities.",
+            "domestic_abuse",
+            False,
+        ),
+        # unless the sentence goes on to what was found
+        (
+            "Inspectors looked at the help given to children living with domestic abuse and saw "
+            "that many waited months.",
+            "domestic_abuse",
+            True,
+        ),
+    ],
+)
+def test_an_inspection_stating_its_remit(
+    rules: Language, text: str, theme: str, tags: bool
+) -> None:
+    assert (theme in rules(text)._.themes) is tags, text
