@@ -1400,6 +1400,10 @@ NEGATION_DEFAULTS: dict[str, Any] = {
     ],
     "remit_verbs": ["set", "cover", "examine", "look", "evaluate", "include"],
     "finding_verbs": ["find", "see", "identify", "conclude", "show", "reveal", "note"],
+    # what "would have" happened under a condition that follows it did not happen: "they would
+    # have talked about bed-sharing if the mother had ever mentioned it"
+    "counterfactual_modals": ["would have", "could have", "might have"],
+    "trailing_conditions": ["if", "unless", "had she", "had he", "had they", "had anyone"],
     # a question put to someone and answered with a denial rules out what was asked about,
     # though not the asking: "was asked about domestic abuse at every appointment and each
     # time said there was none", "drug use was raised with her and she denied it"
@@ -1474,6 +1478,8 @@ class ClauseScope:
         remit_subjects: list[str] | None = None,
         remit_verbs: list[str] | None = None,
         finding_verbs: list[str] | None = None,
+        counterfactual_modals: list[str] | None = None,
+        trailing_conditions: list[str] | None = None,
     ) -> None:
         if list_item_max < 0 or heading_max < 0:
             raise ValueError("list_item_max must not be negative")
@@ -1558,6 +1564,11 @@ class ClauseScope:
             self.matcher.add("clause_remit", [nlp.make_doc(p.lower()) for p in remit_subjects])
         self.remit_verbs = frozenset(strings.add(v) for v in remit_verbs or [])
         self.finding_verbs = frozenset(strings.add(v) for v in finding_verbs or [])
+        self.modal = strings.add("clause_modal")
+        self.condition = strings.add("clause_condition")
+        if counterfactual_modals and trailing_conditions:
+            self.matcher.add("clause_modal", [nlp.make_doc(p) for p in counterfactual_modals])
+            self.matcher.add("clause_condition", [nlp.make_doc(p) for p in trailing_conditions])
         self.asked = strings.add("clause_asked")
         self.denial = strings.add("clause_denial")
         if asked_cues and denial_answers:
@@ -1567,6 +1578,7 @@ class ClauseScope:
         self.colon = strings.add(":")
         self.enabled = bool(
             negators
+            or counterfactual_modals
             or remit_subjects
             or hypothetical_openers
             or listing_nouns
@@ -1665,6 +1677,33 @@ class ClauseScope:
                 if b <= hit.start < f:
                     hit.hypothetical, hit.cue = True, cue
                     break
+
+    def _counterfactual(self, doc: Doc, state: _State, matches: list[tuple[int, int, int]]) -> None:
+        """What "would have" happened under a condition that follows in the same clause did
+        not happen ("would have talked about bed-sharing if the mother had mentioned it").
+        Practice themes stay: what a practitioner would have done is the point."""
+        conditions = [s for m, s, _ in matches if m == self.condition]
+        if not conditions:
+            return
+        starts = state.sent_starts
+        for m, s, e in matches:
+            if m != self.modal:
+                continue
+            end = _sentence_of(starts, s)[1]
+            condition = next((c for c in conditions if e < c < end), None)
+            if condition is None or any(
+                doc[k].orth == self.comma or doc[k].lemma in self.knowing
+                for k in range(e, condition)
+            ):
+                continue
+            for hit in state.hits:
+                if (
+                    hit.counts
+                    and e <= hit.start
+                    and hit.end <= condition
+                    and hit.theme not in state.absence_is_finding
+                ):
+                    hit.hypothetical, hit.cue = True, doc[s:e].text
 
     def _remit(self, doc: Doc, state: _State, matches: list[tuple[int, int, int]]) -> None:
         """An inspection or audit that opens a sentence stating its remit ("The inspection
@@ -1770,6 +1809,7 @@ class ClauseScope:
         self._structural(doc, state, matches)
         self._answered(doc, state, matches)
         self._remit(doc, state, matches)
+        self._counterfactual(doc, state, matches)
         for m, s, e in matches:
             if m != self.back:
                 continue
@@ -1934,6 +1974,8 @@ class NegationScope:
         remit_subjects: list[str] | None = None,
         remit_verbs: list[str] | None = None,
         finding_verbs: list[str] | None = None,
+        counterfactual_modals: list[str] | None = None,
+        trailing_conditions: list[str] | None = None,
     ) -> None:
         self.clause = ClauseScope(
             nlp,
@@ -1956,6 +1998,8 @@ class NegationScope:
             remit_subjects or [],
             remit_verbs or [],
             finding_verbs or [],
+            counterfactual_modals or [],
+            trailing_conditions or [],
         )
         self.question_heads = frozenset(
             nlp.vocab.strings.add(w.lower()) for w in question_heads or []
@@ -2189,6 +2233,8 @@ def make_negation(
     remit_subjects: list[str],
     remit_verbs: list[str],
     finding_verbs: list[str],
+    counterfactual_modals: list[str],
+    trailing_conditions: list[str],
 ) -> NegationScope:
     return NegationScope(
         nlp,
@@ -2225,6 +2271,8 @@ def make_negation(
         remit_subjects=remit_subjects,
         remit_verbs=remit_verbs,
         finding_verbs=finding_verbs,
+        counterfactual_modals=counterfactual_modals,
+        trailing_conditions=trailing_conditions,
     )
 
 

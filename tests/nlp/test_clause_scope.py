@@ -446,3 +446,27 @@ def test_an_inspection_stating_its_remit(
     rules: Language, text: str, theme: str, tags: bool
 ) -> None:
     assert (theme in rules(text)._.themes) is tags, text
+
+
+@pytest.mark.parametrize(
+    ("text", "theme", "tags"),
+    [
+        # what would have happened under a condition that follows did not happen
+        (
+            "The school nurse said she would have referred him to CAMHS if he had ever "
+            "mentioned feeling low.",
+            "child_mental_health",
+            False,
+        ),
+        (
+            "The school nurse referred him to CAMHS when he told her he had been feeling low "
+            "for months.",
+            "child_mental_health",
+            True,
+        ),
+    ],
+)
+def test_what_would_have_happened_under_a_later_condition(
+    rules: Language, text: str, theme: str, tags: bool
+) -> None:
+    assert (theme in rules(text)._.themes) is tags, text
