@@ -558,6 +558,9 @@ EVIDENTIAL_NEGATION = frozenset(
         "is not criticised", "was not criticised", "are not criticised", "were not criticised",
         "not a weakness", "was not the problem", "is not a concern", "not a concern for",
         "not a failure of",
+        "never any doubt about", "no reason to doubt", "was never in question",
+        "was not in question", "not in question", "was not needed", "were not needed",
+        "was never needed", "were never needed", "was not called for", "were not called for",
     }
 )  # fmt: skip
 
@@ -568,6 +571,10 @@ NEGATION_DEFAULTS: dict[str, Any] = {
         "no point at which",
         "at no stage",
         "not a failure of",
+        "at no point was",
+        "at no point were",
+        "never any doubt about",
+        "no reason to doubt",
         "no evidence of",
         "no evidence that",
         "no evidence to suggest",
@@ -952,6 +959,7 @@ NEGATION_DEFAULTS: dict[str, Any] = {
         "is reproduced at",
         "is reproduced in",
         "is used in this report to mean",
+        "is organised around",
         "independent of all the agencies",
     ],
     # sentence cues that set a theme aside for the whole passage, not only their sentence
@@ -1062,6 +1070,10 @@ NEGATION_DEFAULTS: dict[str, Any] = {
         "was not the problem",
         "is not a concern",
         "not a concern for",
+        "was never needed",
+        "were never needed",
+        "was not called for",
+        "were not called for",
     ],
     "hypothetical": [
         "if",

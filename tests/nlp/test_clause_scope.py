@@ -470,3 +470,31 @@ def test_what_would_have_happened_under_a_later_condition(
     rules: Language, text: str, theme: str, tags: bool
 ) -> None:
     assert (theme in rules(text)._.themes) is tags, text
+
+
+@pytest.mark.parametrize(
+    ("text", "theme", "tags"),
+    [
+        # denials that hold for practice themes too: nothing was needed, nothing was in doubt
+        (
+            "Escalation was never needed: the school's worry was acted on the same morning.",
+            "escalation_challenge",
+            False,
+        ),
+        (
+            "There was never any doubt about Mr Ali's capacity to decide where he lived.",
+            "mental_capacity",
+            False,
+        ),
+        # a practice gap stays
+        (
+            "The school disagreed with the decision to close the case but never escalated it.",
+            "escalation_challenge",
+            True,
+        ),
+    ],
+)
+def test_denials_that_hold_for_practice_themes(
+    rules: Language, text: str, theme: str, tags: bool
+) -> None:
+    assert (theme in rules(text)._.themes) is tags, text
