@@ -960,6 +960,13 @@ NEGATION_DEFAULTS: dict[str, Any] = {
         "is reproduced in",
         "is used in this report to mean",
         "is organised around",
+        # the review's own people and their credentials
+        "of the review panel",
+        "led by an independent",
+        "author of this report is",
+        "author was assisted",
+        "independent chair is",
+        "is independent of",
         "independent of all the agencies",
     ],
     # sentence cues that set a theme aside for the whole passage, not only their sentence

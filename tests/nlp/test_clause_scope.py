@@ -405,6 +405,18 @@ def test_questions_answered_with_a_denial(
             "domestic_abuse",
             False,
         ),
+        # the review's own people and their credentials
+        (
+            "The review was led by an independent reviewer, formerly a manager in a drug and "
+            "alcohol service.",
+            "substance_misuse",
+            False,
+        ),
+        (
+            "The father was referred to the drug and alcohol service after a positive hair test.",
+            "substance_misuse",
+            True,
+        ),
         # a finding label is not a list heading
         (
             "Key finding: the children were living with domestic abuse for three years before "
