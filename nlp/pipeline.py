@@ -554,12 +554,27 @@ EVIDENTIAL_NEGATION = frozenset(
         "no concerns were raised about", "no suggestion of", "no suggestion that",
         "nothing to suggest", "nothing to indicate", "no suggestion", "no concerns",
         "no indication", "no evidence to support", "was not a feature", "no previous",
-        "no instance of",
+        "no instance of", "no point at which",
+        "is not criticised", "was not criticised", "are not criticised", "were not criticised",
+        "not a weakness", "was not the problem", "is not a concern", "not a concern for",
+        "not a failure of",
+        "never any doubt about", "no reason to doubt", "was never in question",
+        "was not in question", "not in question", "was not needed", "were not needed",
+        "was never needed", "were never needed", "was not called for", "were not called for",
     }
 )  # fmt: skip
 
 NEGATION_DEFAULTS: dict[str, Any] = {
     "pre_negation": [
+        # "at no point was the threshold met", "the difficulty was not a failure of agencies to"
+        "at no point",
+        "no point at which",
+        "at no stage",
+        "not a failure of",
+        "at no point was",
+        "at no point were",
+        "never any doubt about",
+        "no reason to doubt",
         "no evidence of",
         "no evidence that",
         "no evidence to suggest",
@@ -919,6 +934,40 @@ NEGATION_DEFAULTS: dict[str, Any] = {
         "earlier summaries",
         "found not to apply",
         "found not to be present",
+        # the review's own machinery: who contributed, sat in or is qualified, what is
+        # scheduled, how a sample was drawn, where a document is reproduced
+        "contributions were received from",
+        "management reviews were received from",
+        "chronologies were received from",
+        "sent a chronology",
+        "contributing chronologies",
+        "as an observer",
+        "as observers",
+        "attended the practitioner",
+        "invited to the practitioner",
+        "contributed to the practitioner",
+        "is accredited to",
+        "a background in",
+        "standing item",
+        "is scheduled for",
+        "are scheduled for",
+        "sample was drawn",
+        "sample were drawn",
+        "consultation on the revised",
+        "consultation on the draft",
+        "consultation closes",
+        "is reproduced at",
+        "is reproduced in",
+        "is used in this report to mean",
+        "is organised around",
+        # the review's own people and their credentials
+        "of the review panel",
+        "led by an independent",
+        "author of this report is",
+        "author was assisted",
+        "independent chair is",
+        "is independent of",
+        "independent of all the agencies",
     ],
     # sentence cues that set a theme aside for the whole passage, not only their sentence
     "passage_negation": [
@@ -1018,6 +1067,20 @@ NEGATION_DEFAULTS: dict[str, Any] = {
         "were never raised",
         "was not indicated",
         "were not present",
+        # the review's verdict on what came before: "the assessment was timely and is not
+        # criticised", "information sharing was not a weakness", "that was not the problem"
+        "is not criticised",
+        "was not criticised",
+        "are not criticised",
+        "were not criticised",
+        "not a weakness",
+        "was not the problem",
+        "is not a concern",
+        "not a concern for",
+        "was never needed",
+        "were never needed",
+        "was not called for",
+        "were not called for",
     ],
     "hypothetical": [
         "if",
@@ -1256,6 +1319,143 @@ NEGATION_DEFAULTS: dict[str, Any] = {
         "workshop",
         "workshops",
         "conference programme",
+        "sections",
+        "strands",
+    ],
+    # a numbered part of the document ("Section 5", "Appendix C", "Table 4") that opens a
+    # sentence, or follows "in"/"at", with a verb of presenting: the sentence is about the report
+    # ("Section 5 looks at ...", "... are considered in section 7", "is attached at Appendix C")
+    "document_parts": [
+        "section",
+        "chapter",
+        "part",
+        "appendix",
+        "annex",
+        "table",
+        "figure",
+        "finding",
+        "paragraph",
+        "chart",
+    ],
+    "presenting_verbs": [
+        "set",
+        "look",
+        "describe",
+        "consider",
+        "attach",
+        "cover",
+        "summarise",
+        "summarize",
+        "list",
+        "show",
+        "discuss",
+        "address",
+        "concern",
+        "explore",
+        "examine",
+        "give",
+        "present",
+        "outline",
+        "include",
+        "deal",
+        "turn",
+        "return",
+    ],
+    # an opening label before a colon that names a list, not a finding ("Panel members:",
+    # "Audit tool headings:", "Key lines of enquiry:", "Further reading:"): its themes are
+    # named in passing, and when the passage opens with it, so are the items that follow
+    "heading_nouns": [
+        "member",
+        "members",
+        "panel",
+        "heading",
+        "headings",
+        "reading",
+        "key",
+        "selection",
+        "theme",
+        "themes",
+        "enquiry",
+        "lines",
+        "contributor",
+        "contributors",
+        "agencies",
+        "sources",
+        "membership",
+        "attendees",
+        "contents",
+        "terms",
+        "sample",
+        "methodology",
+        "scope",
+        "tool",
+        "criteria",
+        "contributing",
+        "areas",
+        "topics",
+        "agenda",
+        "item",
+        "table",
+        "figure",
+        "chart",
+    ],
+    "heading_max": 6,
+    # an inspection or audit stating its own remit: "The inspection covered the multi-agency
+    # response to children living with domestic abuse", "This letter sets out ...". The themes
+    # are the remit, named in passing, unless the sentence goes on to what was found
+    "remit_subjects": [
+        "this letter",
+        "the letter",
+        "the inspection",
+        "this inspection",
+        "inspectors",
+        "the joint targeted area inspection",
+        "this joint targeted area inspection",
+        "the audit",
+        "this audit",
+        "the deep dive",
+        "this deep dive",
+        "the audit tool",
+    ],
+    "remit_verbs": ["set", "cover", "examine", "look", "evaluate", "include"],
+    "finding_verbs": ["find", "see", "identify", "conclude", "show", "reveal", "note"],
+    # what "would have" happened under a condition that follows it did not happen: "they would
+    # have talked about bed-sharing if the mother had ever mentioned it"
+    "counterfactual_modals": ["would have", "could have", "might have"],
+    "trailing_conditions": ["if", "unless", "had she", "had he", "had they", "had anyone"],
+    # a question put to someone and answered with a denial rules out what was asked about,
+    # though not the asking: "was asked about domestic abuse at every appointment and each
+    # time said there was none", "drug use was raised with her and she denied it"
+    "asked_cues": [
+        "asked about",
+        "asked whether",
+        "asked if",
+        "raised with",
+        "asked her about",
+        "asked him about",
+        "asked them about",
+        "enquired about",
+        "screened for",
+    ],
+    "denial_answers": [
+        "denied",
+        "denies",
+        "said there was none",
+        "said there were none",
+        "said she had never",
+        "said he had never",
+        "said they had never",
+        "said she never",
+        "said he never",
+        "said they used neither",
+        "said they had none",
+        "said she had none",
+        "said he had none",
+        "said that there was none",
+        "consistently said no",
+        "each time said no",
+        "said she used neither",
+        "said he used neither",
     ],
     "pre_window": 15,
     "short_window": 2,
@@ -1288,8 +1488,19 @@ class ClauseScope:
         listing_nouns: list[str] | None = None,
         anaphoric_negation: list[str] | None = None,
         knowing_verbs: list[str] | None = None,
+        document_parts: list[str] | None = None,
+        presenting_verbs: list[str] | None = None,
+        heading_nouns: list[str] | None = None,
+        heading_max: int = 6,
+        asked_cues: list[str] | None = None,
+        denial_answers: list[str] | None = None,
+        remit_subjects: list[str] | None = None,
+        remit_verbs: list[str] | None = None,
+        finding_verbs: list[str] | None = None,
+        counterfactual_modals: list[str] | None = None,
+        trailing_conditions: list[str] | None = None,
     ) -> None:
-        if list_item_max < 0:
+        if list_item_max < 0 or heading_max < 0:
             raise ValueError("list_item_max must not be negative")
         self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
         strings = nlp.vocab.strings
@@ -1343,7 +1554,57 @@ class ClauseScope:
         self.joins = frozenset(strings.add(w) for w in ("and", "or"))
         self.comma = strings.add(",")
         self.list_item_max = list_item_max
-        self.enabled = bool(negators or hypothetical_openers or listing_nouns or anaphoric_negation)
+        self.part = strings.add("clause_part")
+        if document_parts:
+            self.matcher.add("clause_part", [nlp.make_doc(p.lower()) for p in document_parts])
+        self.presenting = frozenset(strings.add(v.lower()) for v in presenting_verbs or [])
+        self.part_prepositions = frozenset(strings.add(w) for w in ("in", "at", "see", "to"))
+        # "section 47 enquiries": a statutory section, not a part of the report
+        self.part_exceptions = frozenset(
+            strings.add(w) for w in ("enquiry", "investigation", "of", "duty", "order", "notice")
+        )
+        self.heading_nouns = frozenset(strings.add(w.lower()) for w in heading_nouns or [])
+        # a label that names the text's own conclusion is not a list heading: "Key finding:"
+        self.finding_labels = frozenset(
+            strings.add(w)
+            for w in (
+                "finding", "findings", "learning", "recommendation", "recommendations",
+                "action", "actions", "issue", "issues", "concern", "concerns", "lesson",
+                "lessons", "question", "questions",
+            )
+        )  # fmt: skip
+        # terminators that cast doubt on what came before ("but", "however"), unlike ";"
+        self.contrasts = frozenset(
+            strings.add(w)
+            for w in ("but", "however", "although", "though", "yet", "nevertheless", "despite")
+        )
+        self.remit = strings.add("clause_remit")
+        if remit_subjects and remit_verbs:
+            self.matcher.add("clause_remit", [nlp.make_doc(p.lower()) for p in remit_subjects])
+        self.remit_verbs = frozenset(strings.add(v) for v in remit_verbs or [])
+        self.finding_verbs = frozenset(strings.add(v) for v in finding_verbs or [])
+        self.modal = strings.add("clause_modal")
+        self.condition = strings.add("clause_condition")
+        if counterfactual_modals and trailing_conditions:
+            self.matcher.add("clause_modal", [nlp.make_doc(p) for p in counterfactual_modals])
+            self.matcher.add("clause_condition", [nlp.make_doc(p) for p in trailing_conditions])
+        self.asked = strings.add("clause_asked")
+        self.denial = strings.add("clause_denial")
+        if asked_cues and denial_answers:
+            self.matcher.add("clause_asked", [nlp.make_doc(p.lower()) for p in asked_cues])
+            self.matcher.add("clause_denial", [nlp.make_doc(p.lower()) for p in denial_answers])
+        self.heading_max = heading_max
+        self.colon = strings.add(":")
+        self.enabled = bool(
+            negators
+            or counterfactual_modals
+            or remit_subjects
+            or hypothetical_openers
+            or listing_nouns
+            or anaphoric_negation
+            or document_parts
+            or self.heading_nouns
+        )
 
     def _real_in_hypothesis(
         self, hit: ThemeHit, state: _State, before: list[int], lemmas: list[int], begin: int
@@ -1369,6 +1630,154 @@ class ClauseScope:
         if hit.theme in state.absence_is_finding and self.comma not in before:
             return any(lemmas[k] in self.verbs for k in range(begin + 1, hit.end))
         return False
+
+    def _structural(self, doc: Doc, state: _State, matches: list[tuple[int, int, int]]) -> None:
+        """Sentences about the document itself: a numbered part that presents something
+        ("Section 5 looks at ...", "... is attached at Appendix C"), or an opening label before
+        a colon that names a list ("Panel members: ..."). Their themes are named in passing."""
+        starts = state.sent_starts
+        n = len(doc)
+        passing: list[tuple[int, int, str]] = []
+        for m, s, e in matches:
+            if m != self.part or e >= n:
+                continue
+            number = doc[e]
+            if not (number.like_num or (len(number.text) == 1 and number.text.isupper())):
+                continue
+            # "section 47 of the Children Act" is a statute; "section 7 of this report" is not
+            if (
+                e + 1 < n
+                and doc[e + 1].lemma in self.part_exceptions
+                and not (
+                    doc[e + 1].lower_ == "of"
+                    and e + 3 < n
+                    and doc[e + 3].lemma_ in ("report", "review", "briefing", "document")
+                )
+            ):
+                continue
+            begin, end = _sentence_of(starts, s)
+            end = min(end, n)
+            opens = s == begin or (s == begin + 1 and doc[begin].lower_ == "the")
+            if not opens and not (s and doc[s - 1].lemma in self.part_prepositions):
+                continue
+            if any(doc[k].lemma in self.presenting for k in range(begin, end)):
+                passing.append((begin, end, "structural sentence"))
+        if self.heading_nouns:
+            # a label ends at its sentence's first colon ("Panel members:") or, opening the
+            # passage, at the end of a short numbered first sentence ("Table 3.")
+            ends = [s for m, s, _ in matches if m == self.term and doc[s].orth == self.colon]
+            first_end = min(_sentence_of(starts, 0)[1], n)
+            if 2 <= first_end <= self.heading_max + 1 and first_end < n:
+                number = doc[first_end - 2]
+                if number.like_num or (len(number.text) == 1 and number.text.isupper()):
+                    ends.append(first_end - 1)
+            labelled: set[int] = set()
+            for k in sorted(ends):
+                begin, end = _sentence_of(starts, k)
+                if begin in labelled:
+                    continue
+                labelled.add(begin)
+                label = (
+                    [doc[j].lower for j in range(begin, k)] if k - begin <= self.heading_max else []
+                )
+                if (
+                    label
+                    and any(w in self.heading_nouns for w in label)
+                    and not any(w in self.finding_labels for w in label)
+                ):
+                    # a passage that opens with the label is the list, to its end
+                    passing.append((begin, n if begin == 0 else min(end, n), "list heading"))
+        if not passing:
+            return
+        for hit in state.hits:
+            if not hit.counts:
+                continue
+            for b, f, cue in passing:
+                if b <= hit.start < f:
+                    hit.hypothetical, hit.cue = True, cue
+                    break
+
+    def _counterfactual(self, doc: Doc, state: _State, matches: list[tuple[int, int, int]]) -> None:
+        """What "would have" happened under a condition that follows in the same clause did
+        not happen ("would have talked about bed-sharing if the mother had mentioned it").
+        Practice themes stay: what a practitioner would have done is the point."""
+        conditions = [s for m, s, _ in matches if m == self.condition]
+        if not conditions:
+            return
+        starts = state.sent_starts
+        for m, s, e in matches:
+            if m != self.modal:
+                continue
+            end = _sentence_of(starts, s)[1]
+            condition = next((c for c in conditions if e < c < end), None)
+            if condition is None or any(
+                doc[k].orth == self.comma or doc[k].lemma in self.knowing
+                for k in range(e, condition)
+            ):
+                continue
+            for hit in state.hits:
+                if (
+                    hit.counts
+                    and e <= hit.start
+                    and hit.end <= condition
+                    and hit.theme not in state.absence_is_finding
+                ):
+                    hit.hypothetical, hit.cue = True, doc[s:e].text
+
+    def _remit(self, doc: Doc, state: _State, matches: list[tuple[int, int, int]]) -> None:
+        """An inspection or audit that opens a sentence stating its remit ("The inspection
+        covered the multi-agency response to children living with domestic abuse") names its
+        themes in passing, unless the sentence goes on to what was found."""
+        starts = state.sent_starts
+        n = len(doc)
+        for m, s, e in matches:
+            if m != self.remit:
+                continue
+            begin, end = _sentence_of(starts, s)
+            end = min(end, n)
+            if s != begin:
+                continue
+            # "...; inspectors focused on ...": the remit ends at a semicolon
+            end = next((k for k in range(e, end) if doc[k].orth == self.semicolon), end)
+            lemmas = [doc[k].lemma for k in range(e, end)]
+            verb = next(
+                (i for i, lemma in enumerate(lemmas[:8]) if lemma in self.remit_verbs), None
+            )
+            if verb is None or any(lemma in self.finding_verbs for lemma in lemmas[verb:]):
+                continue
+            for hit in state.hits:
+                if hit.counts and begin <= hit.start < end:
+                    hit.hypothetical, hit.cue = True, "remit"
+
+    def _answered(self, doc: Doc, state: _State, matches: list[tuple[int, int, int]]) -> None:
+        """A question answered with a denial in the same sentence rules out what was asked
+        about, before the denial ("asked about drug use at booking and said she used
+        neither"); the asking itself, and practice themes, stay."""
+        asked = [(s, e) for m, s, e in matches if m == self.asked]
+        if not asked:
+            return
+        starts = state.sent_starts
+        for m, s, _e in matches:
+            if m != self.denial:
+                continue
+            begin = _sentence_of(starts, s)[0]
+            questions = [(a, b) for a, b in asked if begin <= a < s]
+            end = _sentence_of(starts, s)[1]
+            # "denied drinking, but his blood tests showed otherwise": the denial is doubted
+            if not questions or any(
+                m2 == self.term and s < s2 < end and doc[s2].lower in self.contrasts
+                for m2, s2, _ in matches
+            ):
+                continue
+            for hit in state.hits:
+                if (
+                    hit.counts
+                    and begin <= hit.start
+                    and hit.end <= s
+                    and hit.theme not in state.absence_is_finding
+                    and not any(a < hit.end and hit.start < b for a, b in questions)
+                ):
+                    hit.negated, hit.cue = True, doc[s:_e].text
 
     def question_governed(self, doc: Doc, start: int, heads: frozenset[int]) -> bool:
         """Does "whether" at start follow a practice question ("did not ask Mr P whether")?"""
@@ -1416,6 +1825,10 @@ class ClauseScope:
                     )
                 ):
                     hit.hypothetical, hit.cue = True, "hypothetical sentence"
+        self._structural(doc, state, matches)
+        self._answered(doc, state, matches)
+        self._remit(doc, state, matches)
+        self._counterfactual(doc, state, matches)
         for m, s, e in matches:
             if m != self.back:
                 continue
@@ -1571,6 +1984,17 @@ class NegationScope:
         knowing_verbs: list[str] | None = None,
         question_heads: list[str] | None = None,
         question_answers: list[str] | None = None,
+        document_parts: list[str] | None = None,
+        presenting_verbs: list[str] | None = None,
+        heading_nouns: list[str] | None = None,
+        heading_max: int = 6,
+        asked_cues: list[str] | None = None,
+        denial_answers: list[str] | None = None,
+        remit_subjects: list[str] | None = None,
+        remit_verbs: list[str] | None = None,
+        finding_verbs: list[str] | None = None,
+        counterfactual_modals: list[str] | None = None,
+        trailing_conditions: list[str] | None = None,
     ) -> None:
         self.clause = ClauseScope(
             nlp,
@@ -1584,6 +2008,17 @@ class NegationScope:
             listing_nouns or [],
             anaphoric_negation or [],
             knowing_verbs or [],
+            document_parts or [],
+            presenting_verbs or [],
+            heading_nouns or [],
+            heading_max,
+            asked_cues or [],
+            denial_answers or [],
+            remit_subjects or [],
+            remit_verbs or [],
+            finding_verbs or [],
+            counterfactual_modals or [],
+            trailing_conditions or [],
         )
         self.question_heads = frozenset(
             nlp.vocab.strings.add(w.lower()) for w in question_heads or []
@@ -1808,6 +2243,17 @@ def make_negation(
     knowing_verbs: list[str],
     question_heads: list[str],
     question_answers: list[str],
+    document_parts: list[str],
+    presenting_verbs: list[str],
+    heading_nouns: list[str],
+    heading_max: int,
+    asked_cues: list[str],
+    denial_answers: list[str],
+    remit_subjects: list[str],
+    remit_verbs: list[str],
+    finding_verbs: list[str],
+    counterfactual_modals: list[str],
+    trailing_conditions: list[str],
 ) -> NegationScope:
     return NegationScope(
         nlp,
@@ -1835,6 +2281,17 @@ def make_negation(
         knowing_verbs=knowing_verbs,
         question_heads=question_heads,
         question_answers=question_answers,
+        document_parts=document_parts,
+        presenting_verbs=presenting_verbs,
+        heading_nouns=heading_nouns,
+        heading_max=heading_max,
+        asked_cues=asked_cues,
+        denial_answers=denial_answers,
+        remit_subjects=remit_subjects,
+        remit_verbs=remit_verbs,
+        finding_verbs=finding_verbs,
+        counterfactual_modals=counterfactual_modals,
+        trailing_conditions=trailing_conditions,
     )
 
 

@@ -9,12 +9,18 @@ from __future__ import annotations
 import pytest
 from spacy.language import Language
 
-from nlp.pipeline import build_pipeline
+from nlp.pipeline import build_pipeline, new_pipeline
 
 
 @pytest.fixture(scope="module")
 def nlp() -> Language:
     return build_pipeline()
+
+
+@pytest.fixture(scope="module")
+def rules() -> Language:
+    """The rules alone, for scope rules the trained model may not yet reflect."""
+    return new_pipeline(theme_model="")
 
 
 @pytest.mark.parametrize(
@@ -254,3 +260,253 @@ def test_denials_around_knowing_and_questions_do_not_tag(
 )
 def test_passing_and_answered_mentions(nlp: Language, text: str, theme: str, tags: bool) -> None:
     assert (theme in nlp(text)._.themes) is tags, text
+
+
+@pytest.mark.parametrize(
+    ("text", "theme", "tags"),
+    [
+        # the review's verdict on what came before it denies it, practice themes included
+        (
+            "Liaison between the nursery and the housing officer is not criticised in this "
+            "review; both kept in regular touch.",
+            "multi_agency_working",
+            False,
+        ),
+        (
+            "Liaison between the nursery and the housing officer was poor: neither knew what the "
+            "other was doing, and no joint plan was agreed.",
+            "multi_agency_working",
+            True,
+        ),
+        # "at no point" denies what follows it; "no point at which" a practice theme too
+        (
+            "At no point did the boys' mother show signs of depression or any other mental "
+            "illness.",
+            "adult_mental_health",
+            False,
+        ),
+        (
+            "There was no point at which the threshold for a social work assessment was met.",
+            "thresholds",
+            False,
+        ),
+        (
+            "At no point did anyone at the front door look back at the earlier contacts.",
+            "thresholds",
+            True,
+        ),
+    ],
+)
+def test_verdicts_and_at_no_point(rules: Language, text: str, theme: str, tags: bool) -> None:
+    assert (theme in rules(text)._.themes) is tags, text
+
+
+@pytest.mark.parametrize(
+    ("text", "theme", "tags"),
+    [
+        # a numbered part of the report that presents something is about the report
+        ("Chapter 6 looks at how the Mental Capacity Act was applied.", "mental_capacity", False),
+        (
+            "Culture, faith and language are considered in section 4 of this report.",
+            "race_ethnicity_culture",
+            False,
+        ),
+        (
+            "The partnership's neglect strategy is attached at Appendix D.",
+            "neglect",
+            False,
+        ),
+        # a statutory section is not a part of the report
+        (
+            "Section 47 enquiries were started after the baby's skull fracture was found.",
+            "child_protection_process",
+            True,
+        ),
+        # an opening label before a colon that names a list
+        (
+            "Review panel: independent chair; named nurse; manager, the drug and alcohol "
+            "service; detective sergeant, public protection.",
+            "substance_misuse",
+            False,
+        ),
+        (
+            "Areas for the audit: 1. Neglect; 2. Voice of the child; 3. Early help.",
+            "neglect",
+            False,
+        ),
+        # a finding with a colon is still a finding
+        (
+            "Finding 2: the drug and alcohol service did not know that the father was drinking "
+            "heavily again.",
+            "substance_misuse",
+            True,
+        ),
+    ],
+)
+def test_sentences_about_the_document(rules: Language, text: str, theme: str, tags: bool) -> None:
+    assert (theme in rules(text)._.themes) is tags, text
+
+
+@pytest.mark.parametrize(
+    ("text", "theme", "tags"),
+    [
+        # a question answered with a denial rules out what was asked about
+        (
+            "Ms Obi was asked about drug use at each antenatal visit and each time said there "
+            "was none.",
+            "substance_misuse",
+            False,
+        ),
+        (
+            "Ms Obi was asked about drug use at each antenatal visit and told the midwife she "
+            "was using cocaine most weekends.",
+            "substance_misuse",
+            True,
+        ),
+        # a semicolon after the answer does not cast doubt on it
+        (
+            "The health visitor asked about alcohol use at every contact and it was denied; "
+            "the review has found nothing to contradict this.",
+            "substance_misuse",
+            False,
+        ),
+        # a denial the text goes on to doubt stays
+        (
+            "Mr Ross was asked about his drinking and denied it, but his liver tests showed "
+            "heavy alcohol use.",
+            "substance_misuse",
+            True,
+        ),
+    ],
+)
+def test_questions_answered_with_a_denial(
+    rules: Language, text: str, theme: str, tags: bool
+) -> None:
+    assert (theme in rules(text)._.themes) is tags, text
+
+
+@pytest.mark.parametrize(
+    ("text", "theme", "tags"),
+    [
+        # the review's own machinery: who contributed, what is scheduled, a table caption
+        (
+            "Written contributions were received from the perinatal mental health team and the "
+            "youth offending service.",
+            "adult_mental_health",
+            False,
+        ),
+        (
+            "An audit of neglect cases across the county is scheduled for the spring.",
+            "neglect",
+            False,
+        ),
+        (
+            "Table 2. Reasons for contact: neglect, 412; domestic abuse, 388; other, 97.",
+            "domestic_abuse",
+            False,
+        ),
+        # the review's own people and their credentials
+        (
+            "The review was led by an independent reviewer, formerly a manager in a drug and "
+            "alcohol service.",
+            "substance_misuse",
+            False,
+        ),
+        (
+            "The father was referred to the drug and alcohol service after a positive hair test.",
+            "substance_misuse",
+            True,
+        ),
+        # a finding label is not a list heading
+        (
+            "Key finding: the children were living with domestic abuse for three years before "
+            "any agency knew.",
+            "domestic_abuse",
+            True,
+        ),
+    ],
+)
+def test_administrative_sentences(rules: Language, text: str, theme: str, tags: bool) -> None:
+    assert (theme in rules(text)._.themes) is tags, text
+
+
+@pytest.mark.parametrize(
+    ("text", "theme", "tags"),
+    [
+        # an inspection or audit stating its remit names its themes in passing
+        (
+            "The inspection covered the response to children who go missing from home or care.",
+            "missing_from_home_care",
+            False,
+        ),
+        (
+            "Inspectors looked at the help given to children living with domestic abuse in four "
+            "localities.",
+            "domestic_abuse",
+            False,
+        ),
+        # unless the sentence goes on to what was found
+        (
+            "Inspectors looked at the help given to children living with domestic abuse and saw "
+            "that many waited months.",
+            "domestic_abuse",
+            True,
+        ),
+    ],
+)
+def test_an_inspection_stating_its_remit(
+    rules: Language, text: str, theme: str, tags: bool
+) -> None:
+    assert (theme in rules(text)._.themes) is tags, text
+
+
+@pytest.mark.parametrize(
+    ("text", "theme", "tags"),
+    [
+        # what would have happened under a condition that follows did not happen
+        (
+            "The school nurse said she would have referred him to CAMHS if he had ever "
+            "mentioned feeling low.",
+            "child_mental_health",
+            False,
+        ),
+        (
+            "The school nurse referred him to CAMHS when he told her he had been feeling low "
+            "for months.",
+            "child_mental_health",
+            True,
+        ),
+    ],
+)
+def test_what_would_have_happened_under_a_later_condition(
+    rules: Language, text: str, theme: str, tags: bool
+) -> None:
+    assert (theme in rules(text)._.themes) is tags, text
+
+
+@pytest.mark.parametrize(
+    ("text", "theme", "tags"),
+    [
+        # denials that hold for practice themes too: nothing was needed, nothing was in doubt
+        (
+            "Escalation was never needed: the school's worry was acted on the same morning.",
+            "escalation_challenge",
+            False,
+        ),
+        (
+            "There was never any doubt about Mr Ali's capacity to decide where he lived.",
+            "mental_capacity",
+            False,
+        ),
+        # a practice gap stays
+        (
+            "The school disagreed with the decision to close the case but never escalated it.",
+            "escalation_challenge",
+            True,
+        ),
+    ],
+)
+def test_denials_that_hold_for_practice_themes(
+    rules: Language, text: str, theme: str, tags: bool
+) -> None:
+    assert (theme in rules(text)._.themes) is tags, text
