@@ -13,6 +13,7 @@ Results live on `Doc._` extensions:
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from bisect import bisect_right
@@ -30,6 +31,8 @@ from spacy.tokens import Doc
 from nlp.analysis import LEMMATIZER, base_pipeline
 from nlp.taxonomy import Taxonomy, load_taxonomy
 from nlp.theme_model import ThemeModel, passage_keys, rule_matrix
+
+log = logging.getLogger("reviewlens.nlp")
 
 SENTENCES = "reviewlens_sentences"
 THEMES = "reviewlens_themes"
@@ -232,6 +235,17 @@ class ThemeMatcher:
         }
         if theme_model == "default":
             self.model = ThemeModel.load()
+            trained_on = self.model.meta.get("taxonomy_version") if self.model else None
+            if self.model is not None and trained_on != taxonomy.version:
+                # the rules' verdict is one of the model's inputs, so a model trained with other
+                # rules would misread it: tag with the rules alone until someone retrains
+                log.warning(
+                    "theme model was trained with taxonomy %s, not %s: tagging with rules alone "
+                    "until `reviewlens train` is run",
+                    trained_on,
+                    taxonomy.version,
+                )
+                self.model = None
         elif theme_model:
             path = Path(theme_model)
             if not path.exists():
@@ -533,6 +547,8 @@ def _apply_model(
     out = {theme: hits for theme, hits in found.items() if theme not in known}
     for column in np.flatnonzero(probabilities >= model.threshold):
         theme = model.themes[column]
+        if theme not in state.groups:
+            continue  # not a theme of this taxonomy
         state.scores[theme] = float(probabilities[column])
         if theme in found:
             out[theme] = found[theme]
