@@ -8,6 +8,11 @@ shared by all themes plus a per-theme adjustment. So a theme the rules found kee
 unless the rest of the passage speaks against it, and a theme the rules missed can still be
 tagged when its words are there.
 
+Beside each theme's own word weights there is a small hidden layer shared by all themes. It
+learns what many themes have in common: that a passage is a table of figures, a list of who
+attended, or a denial, so a theme's words there do not make it about the theme. On batches
+scored before any tuning it halved the negated or passing mentions tagged.
+
 A tag the model adds has evidence too: the words in the passage that pushed its score up most.
 
 Weights live in `nlp/theme_model.npz`, trained by `reviewlens train` on the dev passages only
@@ -34,7 +39,7 @@ if TYPE_CHECKING:
     from nlp.pipeline import ThemeHit
 
 MODEL_PATH = Path(__file__).resolve().parent / "theme_model.npz"
-FEATURE_VERSION = 1
+FEATURE_VERSION = 2
 # the rules' verdict on one theme in one passage, as the model sees it
 RULE_FEATURES = ("tagged", "strong", "ruled_out", "counted")
 EVIDENCE_WORDS = 3
@@ -87,6 +92,9 @@ class ThemeModel:
     bias: np.ndarray  # themes
     rules: np.ndarray  # RULE_FEATURES, shared by all themes
     rules_by_theme: np.ndarray  # themes x RULE_FEATURES
+    hidden: np.ndarray  # vocab x units, shared by all themes
+    hidden_bias: np.ndarray  # units
+    hidden_out: np.ndarray  # units x themes
     threshold: float
     meta: dict[str, object]
     # the same vocabulary keyed by the pipeline's string ids, so scoring a passage reads its
@@ -127,6 +135,9 @@ class ThemeModel:
                 bias=data["bias"].astype(np.float32),
                 rules=data["rules"].astype(np.float32),
                 rules_by_theme=data["rules_by_theme"].astype(np.float32),
+                hidden=data["hidden"].astype(np.float32),
+                hidden_bias=data["hidden_bias"].astype(np.float32),
+                hidden_out=data["hidden_out"].astype(np.float32),
                 threshold=float(meta["threshold"]),
                 meta=meta,
             )
@@ -142,6 +153,9 @@ class ThemeModel:
             "bias": self.bias.astype(np.float32),
             "rules": self.rules.astype(np.float32),
             "rules_by_theme": self.rules_by_theme.astype(np.float32),
+            "hidden": self.hidden.astype(np.float16),
+            "hidden_bias": self.hidden_bias.astype(np.float32),
+            "hidden_out": self.hidden_out.astype(np.float32),
         }
         # np.savez stamps each member with the current time; a fixed stamp keeps the file
         # reproducible, so retraining on the same data shows no change in git
@@ -179,8 +193,11 @@ class ThemeModel:
     def probabilities(self, rows: Sequence[int], rules: np.ndarray) -> np.ndarray:
         """Each theme's probability, from the passage's vocabulary rows and the rules' verdict."""
         z = self.bias + rules @ self.rules + (rules * self.rules_by_theme).sum(axis=1)
+        units = self.hidden_bias
         if rows:
             z = z + self.words[list(rows)].sum(axis=0)
+            units = units + self.hidden[list(rows)].sum(axis=0)
+        z = z + np.maximum(units, 0.0) @ self.hidden_out
         return 1.0 / (1.0 + np.exp(-np.clip(z, -30.0, 30.0)))
 
     def evidence(
@@ -188,10 +205,21 @@ class ThemeModel:
     ) -> list[tuple[int, int]]:
         """Token spans of the passage's words that most raised this theme's score."""
         column = self.themes.index(theme)
+        found = [(j, span) for key, span in keys.items() if (j := self.vocab.get(key)) is not None]
+        if not found:
+            return []
+        rows = [j for j, _ in found]
+        # each word's share of the score: its own weight plus what it adds through the hidden
+        # units this passage switches on
+        active = self.hidden_bias + self.hidden[rows].sum(axis=0) > 0
+        shares = (
+            self.words[rows, column]
+            + self.hidden[rows][:, active] @ self.hidden_out[active, column]
+        )
         weighted = [
-            (float(self.words[j, column]), span)
-            for key, span in keys.items()
-            if (j := self.vocab.get(key)) is not None and self.words[j, column] > 0
+            (float(share), span)
+            for share, (_, span) in zip(shares, found, strict=True)
+            if share > 0
         ]
         weighted.sort(key=lambda item: (-item[0], item[1]))
         spans: list[tuple[int, int]] = []

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
 import pytest
 from nlp_fixtures import small_taxonomy
 
+from nlp.pipeline import THEMES as THEMES_PIPE
 from nlp.pipeline import new_pipeline
 from nlp.taxonomy import Taxonomy
 from nlp.theme_model import FEATURE_VERSION, RULE_FEATURES, ThemeModel
@@ -23,18 +25,29 @@ def write_model(
     bias: float = -4.0,
     trust_rules: float = 8.0,
     veto: dict[str, float] | None = None,
+    units: dict[str, float] | None = None,
+    unit_out: dict[str, float] | None = None,
 ) -> Path:
-    """A hand-set model: a bias per theme, some word weights, and a weight on the rules' tag."""
-    vocab = sorted(words)
-    weights = np.zeros((len(vocab), len(THEMES)), dtype=np.float32)
-    for row, key in enumerate(vocab):
-        for theme, weight in words[key].items():
-            weights[row, THEMES.index(theme)] = weight
+    """A hand-set model: a bias per theme, some word weights, a weight on the rules' tag, and
+    optionally one hidden unit (`units`: word -> weight into it; `unit_out`: theme -> weight out).
+    """
     shared = np.zeros(len(RULE_FEATURES), dtype=np.float32)
     shared[RULE_FEATURES.index("tagged")] = trust_rules
     own = np.zeros((len(THEMES), len(RULE_FEATURES)), dtype=np.float32)
     for theme, weight in (veto or {}).items():
         own[THEMES.index(theme), RULE_FEATURES.index("tagged")] = weight
+    vocab = sorted(set(words) | set(units or {}))
+    weights = np.zeros((len(vocab), len(THEMES)), dtype=np.float32)
+    for row, key in enumerate(vocab):
+        for theme, weight in words.get(key, {}).items():
+            weights[row, THEMES.index(theme)] = weight
+    width = 1 if units else 0
+    hidden = np.zeros((len(vocab), width), dtype=np.float32)
+    hidden_out = np.zeros((width, len(THEMES)), dtype=np.float32)
+    for key, weight in (units or {}).items():
+        hidden[vocab.index(key), 0] = weight
+    for theme, weight in (unit_out or {}).items():
+        hidden_out[0, THEMES.index(theme)] = weight
     ThemeModel(
         themes=THEMES,
         vocab={k: i for i, k in enumerate(vocab)},
@@ -42,6 +55,9 @@ def write_model(
         bias=np.full(len(THEMES), bias, dtype=np.float32),
         rules=shared,
         rules_by_theme=own,
+        hidden=hidden,
+        hidden_bias=np.zeros(width, dtype=np.float32),
+        hidden_out=hidden_out,
         threshold=0.5,
         meta={"feature_version": FEATURE_VERSION, "rule_features": list(RULE_FEATURES)},
     ).save(path)
@@ -87,6 +103,28 @@ def test_the_model_can_overrule_a_rules_tag(tmp_path: Path, taxonomy: Taxonomy) 
     assert [h.theme for h in doc._.theme_hits] == ["bruising"]
 
 
+def test_a_shared_hidden_unit_can_set_aside_every_theme(tmp_path: Path, taxonomy: Taxonomy) -> None:
+    # one unit, switched on by "table", pulls every theme down: a table of figures names themes
+    # without being about them
+    out = dict.fromkeys(THEMES, -20.0)
+    path = write_model(tmp_path / "m.npz", {}, units={"u:table": 1.0}, unit_out=out)
+    nlp = new_pipeline(taxonomy, theme_model=str(path))
+    assert nlp("Table 3: bruise 12, neglect 9.")._.themes == {}
+    assert set(nlp("The bruise on his ear was not explained.")._.themes) == {"bruising"}
+
+
+def test_evidence_counts_what_a_word_adds_through_the_hidden_unit(
+    tmp_path: Path, taxonomy: Taxonomy
+) -> None:
+    # "cupboard" has no weight of its own for neglect, only through the unit it switches on
+    words = {"u:hungry": {"neglect": 3.0}}
+    units = {"u:cupboard": 2.0}
+    path = write_model(tmp_path / "m.npz", words, units=units, unit_out={"neglect": 1.0})
+    nlp = new_pipeline(taxonomy, theme_model=str(path))
+    doc = nlp("The cupboard was bare and the boys were hungry at school.")
+    assert [doc[h.start : h.end].text for h in doc._.themes["neglect"]] == ["cupboard", "hungry"]
+
+
 def test_the_model_never_brings_back_a_negated_mention(tmp_path: Path, taxonomy: Taxonomy) -> None:
     words = {"u:abuse": {"domestic_abuse": 9.0}, "u:partner": {"domestic_abuse": 9.0}}
     nlp = new_pipeline(taxonomy, theme_model=str(write_model(tmp_path / "m.npz", words)))
@@ -117,6 +155,17 @@ def test_evidence_spans_do_not_overlap_and_are_limited(tmp_path: Path, taxonomy:
     assert len(spans) == 3
     assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))
     assert doc[spans[0][0] : spans[0][1]].text == "cold house"
+
+
+def test_the_shipped_model_waits_for_retraining_after_a_taxonomy_change(
+    taxonomy: Taxonomy, caplog: pytest.LogCaptureFixture
+) -> None:
+    # the model reads the rules' verdict, so rules of another taxonomy version would mislead it
+    assert new_pipeline().get_pipe(THEMES_PIPE).model is not None
+    with caplog.at_level(logging.WARNING, logger="reviewlens.nlp"):
+        nlp = new_pipeline(taxonomy)
+    assert nlp.get_pipe(THEMES_PIPE).model is None
+    assert "reviewlens train" in caplog.text
 
 
 def test_a_model_with_other_features_must_be_retrained(tmp_path: Path, taxonomy: Taxonomy) -> None:
