@@ -51,15 +51,19 @@ class LookupLemmatizer:
         cache = self._cache
         if len(cache) > _CACHE_LIMIT:
             cache.clear()
-        strings = self._strings
         orths = doc.to_array([ORTH]).tolist()
-        lemmas = []
-        for orth in orths:
-            lemma_id = cache.get(orth)
-            if lemma_id is None:
-                lemma_id = strings.add(self.lemma(strings[orth]))
-                cache[orth] = lemma_id
-            lemmas.append(lemma_id)
+        try:
+            # most passages hold only words seen before
+            lemmas = [cache[orth] for orth in orths]
+        except KeyError:
+            strings = self._strings
+            lemmas = []
+            for orth in orths:
+                lemma_id = cache.get(orth)
+                if lemma_id is None:
+                    lemma_id = strings.add(self.lemma(strings[orth]))
+                    cache[orth] = lemma_id
+                lemmas.append(lemma_id)
         # one array write instead of a Token object per word: this is the hot loop
         doc.from_array([LEMMA], numpy.array(lemmas, dtype="uint64").reshape(-1, 1))  # type: ignore[arg-type]
         return doc

@@ -23,7 +23,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from spacy.attrs import IS_PUNCT, IS_SPACE, IS_TITLE, IS_UPPER, LEMMA, LIKE_NUM, LOWER, ORTH
+from spacy.attrs import (
+    IS_PUNCT,
+    IS_SPACE,
+    IS_TITLE,
+    IS_UPPER,
+    LEMMA,
+    LIKE_NUM,
+    LOWER,
+    ORTH,
+    SPACY,
+)
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
@@ -31,6 +41,7 @@ from spacy.tokens import Doc
 from nlp.analysis import LEMMATIZER, base_pipeline
 from nlp.taxonomy import Taxonomy, load_taxonomy
 from nlp.theme_model import ThemeModel, passage_keys, rule_matrix
+from nlp.token_patterns import SequencePattern, TokenTable, Unsupported, pattern_spans
 
 log = logging.getLogger("reviewlens.nlp")
 
@@ -261,10 +272,9 @@ class ThemeMatcher:
         self.taxonomy = taxonomy
         self.lemma_matcher = PhraseMatcher(nlp.vocab, attr="LEMMA")
         self.orth_matcher = PhraseMatcher(nlp.vocab, attr="ORTH")
-        # one Matcher per token pattern, each run only when the words it needs are present:
-        # running every pattern on every passage was the slowest part of the pipeline
-        self.token_matchers: list[tuple[list[frozenset[int]], Matcher]] = []
-        self._crosses: list[bool] = []
+        # token patterns, each run only on the sentences holding the words it needs: running
+        # every pattern on every passage was the slowest part of the pipeline
+        self.token_patterns: list[_TokenPattern] = []
         self._keys: dict[int, tuple[str, str]] = {}
         self.implies = {t.id: list(t.implies) for t in taxonomy.themes if t.implies}
         self.composites = {
@@ -295,72 +305,92 @@ class ThemeMatcher:
                 key = f"{theme.id}|strong"
                 self._keys[nlp.vocab.strings.add(key)] = (theme.id, "strong")
                 for pattern in theme.token_patterns:
-                    matcher = Matcher(nlp.vocab, validate=True)
-                    matcher.add(key, [pattern])
-                    self.token_matchers.append((_requirements(nlp, pattern), matcher))
-                    self._crosses.append(_can_cross_sentences(pattern))
+                    self.token_patterns.append(_TokenPattern.build(nlp, key, pattern))
         stop = {nlp.vocab.strings.add(w) for w in nlp.Defaults.stop_words}
-        self._index_token_matchers(stop)
+        self._index_token_patterns(stop)
 
-    def _index_token_matchers(self, stop: set[int]) -> None:
-        """Word -> the token matchers that need it, so a doc looks up only its own words.
+    def _index_token_patterns(self, stop: set[int]) -> None:
+        """Word -> the token patterns that need it, so a doc looks up only its own words.
 
         Checking every pattern's word sets against every doc was the slowest part of tagging
         once the taxonomy held hundreds of token patterns.
         """
         self._always: list[int] = []
         self._by_word: dict[int, list[int]] = {}
-        self._keyset: list[frozenset[int]] = []
-        for index, (requirements, _) in enumerate(self.token_matchers):
-            if not requirements:
+        for index, pattern in enumerate(self.token_patterns):
+            if not pattern.requirements:
                 self._always.append(index)
-                self._keyset.append(frozenset())
                 continue
             # index by the rarest-looking word set: fewest stop words, then fewest words
-            rarest = min(requirements, key=lambda words: (len(words & stop), len(words)))
-            self._keyset.append(rarest)
-            for word in rarest:
+            pattern.keyset = min(
+                pattern.requirements, key=lambda words: (len(words & stop), len(words))
+            )
+            pattern.others = tuple(r for r in pattern.requirements if r is not pattern.keyset)
+            for word in pattern.keyset:
                 self._by_word.setdefault(word, []).append(index)
 
     def _token_matches(self, doc: Doc) -> list[tuple[int, int, int]]:
-        """Run each token pattern only around the sentences that hold the words it needs."""
-        if not self.token_matchers:
+        """Run each token pattern only on the sentences that hold the words it needs."""
+        if not self.token_patterns or not len(doc):
             return []
         by_word = self._by_word
-        rows = doc.to_array([LEMMA, LOWER]).tolist()
-        bounds = [*(_state(doc).sent_starts or [0]), len(doc)]
-        words: set[int] = set()
-        sentence_words: list[set[int]] = [set() for _ in range(len(bounds) - 1)]
-        positions: dict[int, list[int]] = {}
-        k = 0
-        for i, (lemma, lower) in enumerate(rows):
-            while i >= bounds[k + 1]:
-                k += 1
-            sentence_words[k].add(lemma)
-            sentence_words[k].add(lower)
-            if lemma in by_word:
-                positions.setdefault(lemma, []).append(k)
-            if lower != lemma and lower in by_word:
-                positions.setdefault(lower, []).append(k)
-        for sentence in sentence_words:
-            words |= sentence
+        table = TokenTable(doc)
+        table.load({LEMMA, LOWER})
+        lemmas, lowers = table.columns[LEMMA], table.columns[LOWER]
+        words = set(lemmas)
+        words.update(lowers)
+        indexed = words & by_word.keys()
         candidates = set(self._always)
-        for word in positions:
+        for word in indexed:
             candidates.update(by_word[word])
         if not candidates:
             return []
-        last = len(bounds) - 2
-        out: list[tuple[int, int, int]] = []
+        patterns = self.token_patterns
+        chosen: list[int] = []
         for index in sorted(candidates):
-            requirements, matcher = self.token_matchers[index]
-            if not all(not req.isdisjoint(words) for req in requirements):
-                continue
+            # the word set it is indexed by is here; are the others?
+            for words_needed in patterns[index].others:
+                if words_needed.isdisjoint(words):
+                    break
+            else:
+                chosen.append(index)
+        if not chosen:
+            return []
+        bounds = [*(_state(doc).sent_starts or [0]), len(doc)]
+        last = len(bounds) - 2
+        # the sentences each word a chosen pattern is indexed by occurs in
+        keywords: set[int] = set()
+        for index in chosen:
+            keywords.update(patterns[index].keyset)
+        keywords &= words
+        sentences: dict[int, set[int]] = {word: set() for word in keywords}
+        for i, (lemma, lower) in enumerate(zip(lemmas, lowers, strict=True)):
+            if lemma in keywords or lower in keywords:
+                k = bisect_right(bounds, i) - 1
+                if lemma in keywords:
+                    sentences[lemma].add(k)
+                if lower in keywords:
+                    sentences[lower].add(k)
+        sentence_words: dict[int, set[int]] = {}
+
+        def words_of(k: int) -> set[int]:
+            here = sentence_words.get(k)
+            if here is None:
+                here = set(lemmas[bounds[k] : bounds[k + 1]])
+                here.update(lowers[bounds[k] : bounds[k + 1]])
+                sentence_words[k] = here
+            return here
+
+        out: list[tuple[int, int, int]] = []
+        for index in chosen:
+            pattern = patterns[index]
+            requirements = pattern.requirements
             if not requirements:
                 spans = [(0, len(doc))]
             else:
-                found = sorted({k for word in self._keyset[index] for k in positions.get(word, ())})
+                found = sorted({k for word in pattern.keyset for k in sentences.get(word, ())})
                 spans = []
-                if self._crosses[index]:
+                if pattern.crosses:
                     # an open gap can reach across a sentence end ("an adult service ... the
                     # children"): the sentence with the word and its neighbours
                     for k in found:
@@ -373,11 +403,11 @@ class ThemeMatcher:
                     # otherwise the whole match is in one sentence, which must hold every
                     # word the pattern needs
                     for k in found:
-                        here = sentence_words[k]
+                        here = words_of(k)
                         if all(not req.isdisjoint(here) for req in requirements):
                             spans.append((bounds[k], bounds[k + 1]))
             for begin, end in spans:
-                out += [(m, begin + s, begin + e) for m, s, e in matcher(doc[begin:end])]
+                out += [(pattern.key, s, e) for s, e in pattern.find(doc, table, begin, end)]
         return out
 
     def __call__(self, doc: Doc) -> Doc:
@@ -415,6 +445,39 @@ class ThemeMatcher:
         state.model = self.model
         state.stop_words = self.stop_words
         return doc
+
+
+@dataclass(slots=True)
+class _TokenPattern:
+    """A theme's token pattern, with the words it needs and how it is matched."""
+
+    key: int  # the match id: the theme's "strong" key
+    requirements: list[frozenset[int]]
+    crosses: bool  # could a match reach across a sentence end?
+    compiled: SequencePattern | None  # None: a feature only spaCy's Matcher has
+    matcher: Matcher | None
+    keyset: frozenset[int] = frozenset()  # the word set the pattern is indexed by
+    others: tuple[frozenset[int], ...] = ()  # the other word sets it needs
+
+    @classmethod
+    def build(cls, nlp: Language, key: str, pattern: list[dict[str, Any]]) -> _TokenPattern:
+        key_id = nlp.vocab.strings.add(key)
+        requirements = _requirements(nlp, pattern)
+        crosses = _can_cross_sentences(pattern)
+        try:
+            compiled = SequencePattern(pattern, nlp.vocab.strings)
+            return cls(key_id, requirements, crosses, compiled, None)
+        except Unsupported:
+            matcher = Matcher(nlp.vocab, validate=True)
+            matcher.add(key, [pattern])
+            return cls(key_id, requirements, crosses, None, matcher)
+
+    def find(self, doc: Doc, table: TokenTable, begin: int, end: int) -> list[tuple[int, int]]:
+        """(start, end) of the pattern's matches inside doc[begin:end]."""
+        if self.compiled is not None:
+            return pattern_spans(self.compiled, table, begin, end)
+        assert self.matcher is not None
+        return [(begin + s, begin + e) for _, s, e in self.matcher(doc[begin:end])]
 
 
 def _can_cross_sentences(pattern: list[dict[str, Any]]) -> bool:
@@ -495,6 +558,8 @@ def resolve_themes(doc: Doc, use_model: bool = True) -> dict[str, list[ThemeHit]
     # a theme the text explicitly sets aside ("this review is not about self-neglect") is out
     # for the whole passage, not only for that sentence
     ruled_out = {h.theme for h in state.hits if h.negated and h.cue in state.ruled_out_cues}
+    rows: list[list[int]] | None = None  # lemma and trailing space per token, when needed
+    strings = doc.vocab.strings
     for theme, hits in counted.items():
         if theme in ruled_out:
             continue
@@ -505,8 +570,16 @@ def resolve_themes(doc: Doc, use_model: bool = True) -> dict[str, list[ThemeHit]
         distinct: set[str] = set()
         taken: list[tuple[int, int]] = []
         for h in hits:
-            lemma = doc[h.start : h.end].lemma_
-            if lemma in distinct or any(h.start < e and b < h.end for b, e in taken):
+            if any(h.start < e and b < h.end for b, e in taken):
+                continue
+            if rows is None:
+                rows = doc.to_array([LEMMA, SPACY]).tolist()
+            # the span's lemma_, from arrays rather than Token objects
+            lemma = "".join(
+                strings[lemma_id] + (" " if spacy else "")
+                for lemma_id, spacy in rows[h.start : h.end]
+            ).strip()
+            if lemma in distinct:
                 continue
             distinct.add(lemma)
             taken.append((h.start, h.end))
@@ -545,6 +618,7 @@ def _apply_model(
     ruled_out = {h.theme for h in state.hits if not h.counts} - set(found)
     # themes the model was not trained on (a partnership's own) stay with the rules
     out = {theme: hits for theme, hits in found.items() if theme not in known}
+    keys: dict[str, tuple[int, int]] | None = None  # the passage's words, found once
     for column in np.flatnonzero(probabilities >= model.threshold):
         theme = model.themes[column]
         if theme not in state.groups:
@@ -553,7 +627,9 @@ def _apply_model(
         if theme in found:
             out[theme] = found[theme]
         elif theme not in ruled_out:
-            spans = model.evidence(passage_keys(doc, state.stop_words), theme)
+            if keys is None:
+                keys = passage_keys(doc, state.stop_words)
+            spans = model.evidence(keys, theme)
             out[theme] = [ThemeHit(theme, s, e, weak=True, cue="model") for s, e in spans]
     return out
 
@@ -2090,13 +2166,21 @@ class NegationScope:
         kinds = self._kind
         colon = self._colon
         cues: list[_Cue] = []
+        rows: list[list[int]] | None = None  # orth and trailing space per token, when needed
+        strings = doc.vocab.strings
         for m, s, e in self.matcher(doc):
             kind = kinds[m]
             if kind in ("term", "comma", "answer"):
                 # positions only: building span text for every comma is the slow part
                 cues.append(_Cue(kind, s, e))
                 continue
-            text = doc[s:e].text
+            if rows is None:
+                rows = doc.to_array([ORTH, SPACY]).tolist()
+            # the span's text, from arrays rather than a Span and its Token objects
+            text = "".join(
+                strings[orth] + (" " if space else "") for orth, space in rows[s : e - 1]
+            )
+            text += strings[rows[e - 1][0]]
             # "had" is hypothetical only when it opens a sentence ("Had the bruise been seen")
             if kind == "hypo" and text.lower() == "had" and s not in starts:
                 continue
@@ -2167,10 +2251,17 @@ class NegationScope:
         state.ruled_out_cues = {
             c.text for c in cues if c.kind == "sent" and c.text.lower() in self.passage_negation
         }
+        # each sentence's scoped cues, in the order found: a hit looks only at its own
+        # sentence's (the other kinds were used above)
+        by_sentence: dict[int, list[_Cue]] = {}
+        for cue in cues:
+            if cue.kind in ("pre", "short", "now", "post", "hypo"):
+                begin = _sentence_of(state.sent_starts, cue.start)[0]
+                by_sentence.setdefault(begin, []).append(cue)
         for hit in state.hits:
             if hit.excluded:
                 continue
-            s_begin, s_end = _sentence_of(state.sent_starts, hit.start)
+            s_begin, _ = _sentence_of(state.sent_starts, hit.start)
             if s_begin in ruled_out:
                 hit.negated, hit.cue = True, ruled_out[s_begin]
                 continue
@@ -2181,9 +2272,7 @@ class NegationScope:
             # for a practice theme the absence is the finding ("there was no multi-agency
             # meeting"): only hypotheses and the text's own scope rule it out, not negation
             absence_is_finding = hit.theme in state.absence_is_finding
-            for cue in cues:
-                if cue.start < s_begin or cue.start >= s_end:
-                    continue
+            for cue in by_sentence.get(s_begin, ()):
                 if (
                     absence_is_finding
                     and cue.kind in ("pre", "short", "now", "post")

@@ -26,6 +26,7 @@ import json
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,15 +44,19 @@ FEATURE_VERSION = 2
 # the rules' verdict on one theme in one passage, as the model sees it
 RULE_FEATURES = ("tagged", "strong", "ruled_out", "counted")
 EVIDENCE_WORDS = 3
+RULE_SCORES_KEPT = 4096
 MIN_WORD = 3  # shorter lemmas ("a", "of") only count inside bigrams
 
 
 def passage_keys(doc: Doc, stop_words: frozenset[str]) -> dict[str, tuple[int, int]]:
     """Lemma unigram and bigram features of a passage, each with its first token span."""
+    # token arrays, not Token objects: this runs for every passage the model tags on its own
+    strings = doc.vocab.strings
+    rows = doc.to_array([LEMMA, LOWER, IS_PUNCT, IS_SPACE, LIKE_NUM, IS_QUOTE, IS_BRACKET])
     words = [
-        (t.i, t.lemma_ or t.lower_)
-        for t in doc
-        if not (t.is_punct or t.is_space or t.like_num or t.is_quote or t.is_bracket)
+        (i, strings[lemma or lower])
+        for i, (lemma, lower, punct, space, number, quote, bracket) in enumerate(rows.tolist())
+        if not (punct or space or number or quote or bracket)
     ]
     keys: dict[str, tuple[int, int]] = {}
     previous: tuple[int, str] | None = None
@@ -64,11 +69,17 @@ def passage_keys(doc: Doc, stop_words: frozenset[str]) -> dict[str, tuple[int, i
     return keys
 
 
+@lru_cache(maxsize=8)
+def _theme_index(themes: tuple[str, ...]) -> dict[str, int]:
+    """Theme -> row, built once per model rather than once per passage."""
+    return {t: i for i, t in enumerate(themes)}
+
+
 def rule_matrix(
     themes: Sequence[str], tagged: dict[str, list[ThemeHit]], hits: Sequence[ThemeHit]
 ) -> np.ndarray:
     """themes x RULE_FEATURES: the rules' verdict on every theme for one passage."""
-    index = {t: i for i, t in enumerate(themes)}
+    index = _theme_index(tuple(themes))
     out = np.zeros((len(themes), len(RULE_FEATURES)), dtype=np.float32)
     for theme, theme_hits in tagged.items():
         row = index.get(theme)
@@ -101,6 +112,8 @@ class ThemeModel:
     # token arrays instead of building a string per word
     unigrams: dict[int, int] = field(default_factory=dict, compare=False, repr=False)
     bigrams: dict[tuple[int, int], int] = field(default_factory=dict, compare=False, repr=False)
+    # the rules' part of the scores, by the bytes of the rules' verdict matrix
+    rule_scores: dict[bytes, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
 
     def bind(self, strings: StringStore) -> ThemeModel:
         """Key the vocabulary by a pipeline's string ids (spaCy keeps its own symbols, such as
@@ -173,26 +186,29 @@ class ThemeModel:
         Needs `bind` with the pipeline's strings first.
         """
         array = doc.to_array([LEMMA, LOWER, IS_PUNCT, IS_SPACE, LIKE_NUM, IS_QUOTE, IS_BRACKET])
+        # the words, as in `passage_keys`: a token's lemma, or its lower-case form if it has none
+        words = [
+            lemma or lower
+            for lemma, lower, punct, space, number, quote, bracket in array.tolist()
+            if not (punct or space or number or quote or bracket)
+        ]
         unigrams, bigrams = self.unigrams, self.bigrams
-        rows: set[int] = set()
-        previous = 0
-        for lemma, lower, punct, space, number, quote, bracket in array.tolist():
-            if punct or space or number or quote or bracket:
-                continue
-            word = lemma or lower
-            row = unigrams.get(word)
-            if row is not None:
-                rows.add(row)
-            if previous:
-                row = bigrams.get((previous, word))
-                if row is not None:
-                    rows.add(row)
-            previous = word
+        rows = {unigrams[word] for word in words if word in unigrams}
+        # no bigram key has a 0 (an empty word), so a pair after one never matches
+        pairs = zip(words, words[1:], strict=False)
+        rows.update([bigrams[pair] for pair in pairs if pair in bigrams])
         return sorted(rows)
 
     def probabilities(self, rows: Sequence[int], rules: np.ndarray) -> np.ndarray:
         """Each theme's probability, from the passage's vocabulary rows and the rules' verdict."""
-        z = self.bias + rules @ self.rules + (rules * self.rules_by_theme).sum(axis=1)
+        # the rules' part is the same for every passage with the same verdicts (most have few)
+        key = rules.tobytes()
+        z = self.rule_scores.get(key)
+        if z is None:
+            z = self.bias + rules @ self.rules + (rules * self.rules_by_theme).sum(axis=1)
+            if len(self.rule_scores) >= RULE_SCORES_KEPT:
+                self.rule_scores.clear()
+            self.rule_scores[key] = z
         units = self.hidden_bias
         if rows:
             z = z + self.words[list(rows)].sum(axis=0)
