@@ -16,7 +16,9 @@ scored before any tuning it halved the negated or passing mentions tagged.
 A tag the model adds has evidence too: the words in the passage that pushed its score up most.
 
 Weights live in `nlp/theme_model.npz`, trained by `reviewlens train` on the dev passages only
-(deterministic, from zero weights). Without the file, tagging is rules only.
+(deterministic: word weights from zero, the hidden layer from a fixed seed); the pipeline uses
+that default file only with the taxonomy version it was trained with. Without the file, tagging
+is rules only.
 """
 
 from __future__ import annotations
