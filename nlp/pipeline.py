@@ -40,7 +40,7 @@ from spacy.tokens import Doc
 
 from nlp.analysis import LEMMATIZER, base_pipeline
 from nlp.taxonomy import Taxonomy, load_taxonomy
-from nlp.theme_model import ThemeModel, passage_keys, rule_matrix
+from nlp.theme_model import ThemeModel, rule_matrix
 from nlp.token_patterns import SequencePattern, TokenTable, Unsupported, pattern_spans
 
 log = logging.getLogger("reviewlens.nlp")
@@ -264,9 +264,9 @@ class ThemeMatcher:
             self.model = ThemeModel.load(path)
         else:
             self.model = None
-        if self.model is not None:
-            self.model.bind(nlp.vocab.strings)
         self.stop_words = frozenset(nlp.Defaults.stop_words)
+        if self.model is not None:
+            self.model.bind(nlp.vocab.strings, self.stop_words)
         self.role_words = {nlp.vocab.strings.add(w) for w in ROLE_WORDS}
         self.weak_needed = weak_needed
         self.taxonomy = taxonomy
@@ -618,7 +618,8 @@ def _apply_model(
     ruled_out = {h.theme for h in state.hits if not h.counts} - set(found)
     # themes the model was not trained on (a partnership's own) stay with the rules
     out = {theme: hits for theme, hits in found.items() if theme not in known}
-    keys: dict[str, tuple[int, int]] | None = None  # the passage's words, found once
+    # the passage's vocabulary rows with their first spans, found once
+    keys: list[tuple[int, tuple[int, int]]] | None = None
     for column in np.flatnonzero(probabilities >= model.threshold):
         theme = model.themes[column]
         if theme not in state.groups:
@@ -628,8 +629,8 @@ def _apply_model(
             out[theme] = found[theme]
         elif theme not in ruled_out:
             if keys is None:
-                keys = passage_keys(doc, state.stop_words)
-            spans = model.evidence(keys, theme)
+                keys = model.doc_evidence_rows(doc)
+            spans = model.evidence_of(keys, theme)
             out[theme] = [ThemeHit(theme, s, e, weak=True, cue="model") for s, e in spans]
     return out
 

@@ -116,19 +116,26 @@ class ThemeModel:
     bigrams: dict[tuple[int, int], int] = field(default_factory=dict, compare=False, repr=False)
     # the rules' part of the scores, by the bytes of the rules' verdict matrix
     rule_scores: dict[bytes, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
+    # the vocabulary as sorted id arrays, and word and hidden weights side by side (see `bind`)
+    lookup: _Lookup | None = field(default=None, compare=False, repr=False)
 
-    def bind(self, strings: StringStore) -> ThemeModel:
+    def bind(self, strings: StringStore, stop_words: frozenset[str] = frozenset()) -> ThemeModel:
         """Key the vocabulary by a pipeline's string ids (spaCy keeps its own symbols, such as
-        "mark", at small fixed ids rather than hashes), for `doc_rows`."""
+        "mark", at small fixed ids rather than hashes), for `doc_rows`; `stop_words` are the
+        pipeline's, which `passage_keys` leaves out of a passage's evidence."""
         self.unigrams.clear()
         self.bigrams.clear()
+        evidence_unigrams: set[int] = set()
         for key, row in self.vocab.items():
             kind, _, text = key.partition(":")
             if kind == "u":
                 self.unigrams[strings.add(text)] = row
+                if len(text) >= MIN_WORD and text not in stop_words:
+                    evidence_unigrams.add(row)
             elif kind == "b":
                 first, _, second = text.partition(" ")
                 self.bigrams[(strings.add(first), strings.add(second))] = row
+        object.__setattr__(self, "lookup", _Lookup.build(self, evidence_unigrams))
         return self
 
     @classmethod
@@ -183,22 +190,22 @@ class ThemeModel:
                 archive.writestr(info, buffer.getvalue())
 
     def doc_rows(self, doc: Doc) -> list[int]:
-        """Vocabulary rows of the passage's features: what `passage_keys` finds, from arrays.
+        """Vocabulary rows of the passage's features, sorted: what `passage_keys` finds, from
+        arrays.
 
         Needs `bind` with the pipeline's strings first.
         """
-        array = doc.to_array([LEMMA, LOWER, IS_PUNCT, IS_SPACE, LIKE_NUM, IS_QUOTE, IS_BRACKET])
-        # the words, as in `passage_keys`: a token's lemma, or its lower-case form if it has none
-        words = [
-            lemma or lower
-            for lemma, lower, punct, space, number, quote, bracket in array.tolist()
-            if not (punct or space or number or quote or bracket)
-        ]
-        unigrams, bigrams = self.unigrams, self.bigrams
+        lookup = self.lookup
+        if lookup is None:
+            raise RuntimeError("bind the model to the pipeline's strings first")
+        words = _passage_words(doc)
+        unigrams, bigrams = self.unigrams, lookup.bigrams
         rows = {unigrams[word] for word in words if word in unigrams}
         # no bigram key has a 0 (an empty word), so a pair after one never matches
-        pairs = zip(words, words[1:], strict=False)
-        rows.update([bigrams[pair] for pair in pairs if pair in bigrams])
+        for first, second in zip(words, words[1:], strict=False):
+            following = bigrams.get(first)
+            if following is not None and second in following:
+                rows.add(following[second])
         return sorted(rows)
 
     def probabilities(self, rows: Sequence[int], rules: np.ndarray) -> np.ndarray:
@@ -212,18 +219,56 @@ class ThemeModel:
                 self.rule_scores.clear()
             self.rule_scores[key] = z
         units = self.hidden_bias
-        if rows:
-            z = z + self.words[list(rows)].sum(axis=0)
-            units = units + self.hidden[list(rows)].sum(axis=0)
+        if len(rows):
+            lookup = self.lookup
+            if lookup is not None:
+                # one gather of word and hidden weights together: each column sums the same
+                # rows in the same order as two separate gathers would
+                total = lookup.weights[rows].sum(axis=0)
+                width = len(self.themes)
+                z = z + total[:width]
+                units = units + total[width:]
+            else:
+                z = z + self.words[list(rows)].sum(axis=0)
+                units = units + self.hidden[list(rows)].sum(axis=0)
         z = z + np.maximum(units, 0.0) @ self.hidden_out
         return 1.0 / (1.0 + np.exp(-np.clip(z, -30.0, 30.0)))
+
+    def doc_evidence_rows(self, doc: Doc) -> list[tuple[int, tuple[int, int]]]:
+        """The passage's vocabulary rows with each one's first token span, in the order
+        `passage_keys` first meets them: what `evidence` needs, from token arrays."""
+        lookup = self.lookup
+        if lookup is None:
+            raise RuntimeError("bind the model to the pipeline's strings first")
+        unigrams, bigrams, eligible = self.unigrams, lookup.bigrams, lookup.evidence_unigrams
+        found: dict[int, tuple[int, int]] = {}
+        following: dict[int, int] | None = None
+        start = 0
+        for i, word in _passage_positions(doc):
+            row = unigrams.get(word)
+            if row is not None and row in eligible and row not in found:
+                found[row] = (i, i + 1)
+            if following is not None:
+                row = following.get(word)
+                if row is not None and row not in found:
+                    found[row] = (start, i + 1)
+            following = bigrams.get(word)
+            start = i
+        return list(found.items())
 
     def evidence(
         self, keys: dict[str, tuple[int, int]], theme: str, limit: int = EVIDENCE_WORDS
     ) -> list[tuple[int, int]]:
         """Token spans of the passage's words that most raised this theme's score."""
-        column = self.themes.index(theme)
         found = [(j, span) for key, span in keys.items() if (j := self.vocab.get(key)) is not None]
+        return self.evidence_of(found, theme, limit)
+
+    def evidence_of(
+        self, found: list[tuple[int, tuple[int, int]]], theme: str, limit: int = EVIDENCE_WORDS
+    ) -> list[tuple[int, int]]:
+        """`evidence` from the passage's vocabulary rows with their first spans, in the order
+        `passage_keys` finds them (`doc_evidence_rows`)."""
+        column = self.themes.index(theme)
         if not found:
             return []
         rows = [j for j, _ in found]
@@ -248,3 +293,49 @@ class ThemeModel:
             if len(spans) == limit:
                 break
         return sorted(spans)
+
+
+_WORD_ATTRS = [LEMMA, LOWER, IS_PUNCT, IS_SPACE, LIKE_NUM, IS_QUOTE, IS_BRACKET]
+
+
+def _passage_words(doc: Doc) -> list[int]:
+    """The passage's words as in `passage_keys`, as string ids: a token's lemma, or its
+    lower-case form if it has none; no punctuation, spaces, numbers, quotes or brackets."""
+    return [
+        lemma or lower
+        for lemma, lower, punct, space, number, quote, bracket in doc.to_array(_WORD_ATTRS).tolist()
+        if not (punct or space or number or quote or bracket)
+    ]
+
+
+def _passage_positions(doc: Doc) -> list[tuple[int, int]]:
+    """`_passage_words` with each word's token index."""
+    return [
+        (i, lemma or lower)
+        for i, (lemma, lower, punct, space, number, quote, bracket) in enumerate(
+            doc.to_array(_WORD_ATTRS).tolist()
+        )
+        if not (punct or space or number or quote or bracket)
+    ]
+
+
+@dataclass(frozen=True)
+class _Lookup:
+    """What a bound model keeps for scoring passages fast."""
+
+    # bigram rows by first word, then second: most words start no bigram, so one dict miss
+    # settles them, where a (first, second) tuple key costs a tuple and its hash per pair
+    bigrams: dict[int, dict[int, int]]
+    weights: np.ndarray  # vocab x (themes + units): word weights, then hidden-layer weights
+    evidence_unigrams: frozenset[int]  # unigram rows `passage_keys` would give a span
+
+    @classmethod
+    def build(cls, model: ThemeModel, evidence_unigrams: set[int]) -> _Lookup:
+        bigrams: dict[int, dict[int, int]] = {}
+        for (first, second), row in model.bigrams.items():
+            bigrams.setdefault(first, {})[second] = row
+        return cls(
+            bigrams=bigrams,
+            weights=np.ascontiguousarray(np.concatenate([model.words, model.hidden], axis=1)),
+            evidence_unigrams=frozenset(evidence_unigrams),
+        )
