@@ -321,11 +321,17 @@ class ThemeMatcher:
             if not pattern.requirements:
                 self._always.append(index)
                 continue
+
             # index by the rarest-looking word set: fewest stop words, then fewest words
-            pattern.keyset = min(
-                pattern.requirements, key=lambda words: (len(words & stop), len(words))
+            def rarity(words: frozenset[int]) -> tuple[int, int]:
+                return len(words & stop), len(words)
+
+            pattern.keyset = min(pattern.requirements, key=rarity)
+            # the rarest-looking other word set first: it is the likeliest to be missing, which
+            # settles the pattern with one check
+            pattern.others = tuple(
+                sorted((r for r in pattern.requirements if r is not pattern.keyset), key=rarity)
             )
-            pattern.others = tuple(r for r in pattern.requirements if r is not pattern.keyset)
             for word in pattern.keyset:
                 self._by_word.setdefault(word, []).append(index)
 
