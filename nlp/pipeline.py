@@ -625,7 +625,7 @@ def _apply_model(
     # themes the model was not trained on (a partnership's own) stay with the rules
     out = {theme: hits for theme, hits in found.items() if theme not in known}
     # the passage's vocabulary rows with their first spans, found once
-    keys: list[tuple[int, tuple[int, int]]] | None = None
+    words: list[tuple[int, tuple[int, int]]] | None = None
     for column in np.flatnonzero(probabilities >= model.threshold):
         theme = model.themes[column]
         if theme not in state.groups:
@@ -634,9 +634,9 @@ def _apply_model(
         if theme in found:
             out[theme] = found[theme]
         elif theme not in ruled_out:
-            if keys is None:
-                keys = model.doc_evidence_rows(doc)
-            spans = model.evidence_of(keys, theme)
+            if words is None:
+                words = model.doc_evidence_rows(doc)
+            spans = model.evidence(words, theme)
             out[theme] = [ThemeHit(theme, s, e, weak=True, cue="model") for s, e in spans]
     return out
 

@@ -257,17 +257,10 @@ class ThemeModel:
         return list(found.items())
 
     def evidence(
-        self, keys: dict[str, tuple[int, int]], theme: str, limit: int = EVIDENCE_WORDS
-    ) -> list[tuple[int, int]]:
-        """Token spans of the passage's words that most raised this theme's score."""
-        found = [(j, span) for key, span in keys.items() if (j := self.vocab.get(key)) is not None]
-        return self.evidence_of(found, theme, limit)
-
-    def evidence_of(
         self, found: list[tuple[int, tuple[int, int]]], theme: str, limit: int = EVIDENCE_WORDS
     ) -> list[tuple[int, int]]:
-        """`evidence` from the passage's vocabulary rows with their first spans, in the order
-        `passage_keys` finds them (`doc_evidence_rows`)."""
+        """Token spans of the passage's words that most raised this theme's score, from its
+        vocabulary rows with their first spans (`doc_evidence_rows`)."""
         column = self.themes.index(theme)
         if not found:
             return []

@@ -242,12 +242,12 @@ def cross_validate(
     folds = np.array([fold_of(e) for e in examples])
     best: tuple[Score, float, float] | None = None
     workers = max(1, min(FOLDS, os.cpu_count() or 1))
+    tests = [np.flatnonzero(folds == fold) for fold in range(FOLDS)]
+    trains = [np.flatnonzero(folds != fold) for fold in range(FOLDS)]
     for l2 in L2_GRID:
         probabilities = np.zeros(data.gold.shape)
-        tests = [np.flatnonzero(folds == fold) for fold in range(FOLDS)]
         jobs = []
-        for test in tests:
-            train = np.flatnonzero(~np.isin(np.arange(len(examples)), test))
+        for train, test in zip(trains, tests, strict=True):
             jobs.append(
                 (
                     [data.keys[i] for i in train],
