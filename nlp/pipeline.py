@@ -24,7 +24,9 @@ from typing import Any
 
 import numpy as np
 from spacy.attrs import (
+    IS_BRACKET,
     IS_PUNCT,
+    IS_QUOTE,
     IS_SPACE,
     IS_TITLE,
     IS_UPPER,
@@ -114,6 +116,7 @@ class _State:
     stance: str | None = None
     is_recommendation: bool = False
     section_kind: str | None = None
+    table: TokenTable | None = None  # the doc's token columns, read once for every component
 
 
 _STATE_KEY = "reviewlens"
@@ -150,6 +153,36 @@ def _state(doc: Doc) -> _State:
 
 
 _register_extensions()
+
+# the token attributes most components read, fetched from spaCy in one array: one call for
+# all of them costs little more than one for a single attribute
+TOKEN_COLUMNS = frozenset(
+    {
+        ORTH,
+        LEMMA,
+        LOWER,
+        SPACY,
+        IS_PUNCT,
+        IS_SPACE,
+        IS_TITLE,
+        IS_UPPER,
+        LIKE_NUM,
+        IS_QUOTE,
+        IS_BRACKET,
+    }
+)
+
+
+def token_table(doc: Doc) -> TokenTable:
+    """The doc's token columns, shared by the components; read after the lemmatizer, and
+    never holding the sentence starts, which the sentence splitter writes."""
+    state = _state(doc)
+    table = state.table
+    if table is None or table.doc is not doc:
+        table = TokenTable(doc)
+        table.load(TOKEN_COLUMNS)
+        state.table = table
+    return table
 
 
 def _taxonomy(version: str) -> Taxonomy:
@@ -198,9 +231,18 @@ class SentenceSplitter:
 
     def __call__(self, doc: Doc) -> Doc:
         # one pass over an attribute array: Token objects cost more than the rest together
-        rows = doc.to_array([ORTH, IS_PUNCT, IS_SPACE, IS_TITLE, IS_UPPER, LIKE_NUM]).tolist()
+        columns = token_table(doc).columns
+        rows = zip(
+            columns[ORTH],
+            columns[IS_PUNCT],
+            columns[IS_SPACE],
+            columns[IS_TITLE],
+            columns[IS_UPPER],
+            columns[LIKE_NUM],
+            strict=True,
+        )
         punct, strings = self.punct, self.strings
-        starts = [0] if rows else []
+        starts = [0] if len(doc) else []
         ended = blank = False
         for i, (orth, is_punct, is_space, title, upper, num) in enumerate(rows):
             if is_space:
@@ -340,8 +382,7 @@ class ThemeMatcher:
         if not self.token_patterns or not len(doc):
             return []
         by_word = self._by_word
-        table = TokenTable(doc)
-        table.load({LEMMA, LOWER})
+        table = token_table(doc)
         lemmas, lowers = table.columns[LEMMA], table.columns[LOWER]
         words = set(lemmas)
         words.update(lowers)
@@ -564,7 +605,7 @@ def resolve_themes(doc: Doc, use_model: bool = True) -> dict[str, list[ThemeHit]
     # a theme the text explicitly sets aside ("this review is not about self-neglect") is out
     # for the whole passage, not only for that sentence
     ruled_out = {h.theme for h in state.hits if h.negated and h.cue in state.ruled_out_cues}
-    rows: list[list[int]] | None = None  # lemma and trailing space per token, when needed
+    rows: list[tuple[int, int]] | None = None  # lemma and trailing space per token, when needed
     strings = doc.vocab.strings
     for theme, hits in counted.items():
         if theme in ruled_out:
@@ -579,7 +620,8 @@ def resolve_themes(doc: Doc, use_model: bool = True) -> dict[str, list[ThemeHit]
             if any(h.start < e and b < h.end for b, e in taken):
                 continue
             if rows is None:
-                rows = doc.to_array([LEMMA, SPACY]).tolist()
+                columns = token_table(doc).columns
+                rows = list(zip(columns[LEMMA], columns[SPACY], strict=True))
             # the span's lemma_, from arrays rather than Token objects
             lemma = "".join(
                 strings[lemma_id] + (" " if spacy else "")
@@ -616,7 +658,8 @@ def _apply_model(
     doc: Doc, state: _State, model: ThemeModel, found: dict[str, list[ThemeHit]]
 ) -> dict[str, list[ThemeHit]]:
     """The model's tags: the rules' evidence where the rules found the theme, else its words."""
-    rows = model.doc_rows(doc)
+    table = token_table(doc)
+    rows = model.doc_rows(doc, table)
     probabilities = model.probabilities(rows, rule_matrix(model.themes, found, state.hits))
     known = set(model.themes)
     # a theme the rules saw mentioned and ruled out ("no evidence of neglect") is not brought
@@ -635,7 +678,7 @@ def _apply_model(
             out[theme] = found[theme]
         elif theme not in ruled_out:
             if words is None:
-                words = model.doc_evidence_rows(doc)
+                words = model.doc_evidence_rows(doc, table)
             spans = model.evidence(words, theme)
             out[theme] = [ThemeHit(theme, s, e, weak=True, cue="model") for s, e in spans]
     return out
@@ -1900,8 +1943,8 @@ class ClauseScope:
         # a sentence that opens with a hypothesis, or lists topics, marks all its themes
         hypothetical = {s for m, s, _ in matches if m == self.hypo and s in sentence_starts}
         if hypothetical:
-            orths = doc.to_array([LOWER]).tolist()
-            lemmas = doc.to_array([LEMMA]).tolist()
+            columns = token_table(doc).columns
+            orths, lemmas = columns[LOWER], columns[LEMMA]
             for hit in state.hits:
                 begin = _sentence_of(starts, hit.start)[0]
                 if not hit.counts or begin not in hypothetical:
@@ -1960,7 +2003,8 @@ class ClauseScope:
         terms = {s for m, s, _ in matches if m == self.term}
         # a negator inside "no one" / "not only" opens no scope
         negs = [(s, e) for s, e in negs if not any(b <= s < f for b, f in subjects)]
-        rows = doc.to_array([LOWER, LEMMA]).tolist()
+        columns = token_table(doc).columns
+        rows = list(zip(columns[LOWER], columns[LEMMA], strict=True))
         n = len(rows)
         # ... unless what no one did was believe it: "no one thought she was at risk", or know
         # of any of it: "no agency knew of any controlling behaviour", or it never happened:
@@ -2173,7 +2217,7 @@ class NegationScope:
         kinds = self._kind
         colon = self._colon
         cues: list[_Cue] = []
-        rows: list[list[int]] | None = None  # orth and trailing space per token, when needed
+        rows: list[tuple[int, int]] | None = None  # orth and trailing space per token, when needed
         strings = doc.vocab.strings
         for m, s, e in self.matcher(doc):
             kind = kinds[m]
@@ -2182,7 +2226,8 @@ class NegationScope:
                 cues.append(_Cue(kind, s, e))
                 continue
             if rows is None:
-                rows = doc.to_array([ORTH, SPACY]).tolist()
+                columns = token_table(doc).columns
+                rows = list(zip(columns[ORTH], columns[SPACY], strict=True))
             # the span's text, from arrays rather than a Span and its Token objects
             text = "".join(
                 strings[orth] + (" " if space else "") for orth, space in rows[s : e - 1]
@@ -2202,8 +2247,9 @@ class NegationScope:
             cues.append(_Cue(kind, s, e, text))
         colons = sum(1 for c in cues if c.kind == "term" and doc[c.start].orth == colon)
         # only build the passage text (slow) when it could be a glossary
-        if (colons >= 2 and len(_GLOSSARY_ENTRY.findall(doc.text)) >= 2) or (
-            colons and _GLOSSARY_OPENING.match(doc.text)
+        text = doc.text if colons else ""
+        if (colons >= 2 and len(_GLOSSARY_ENTRY.findall(text)) >= 2) or (
+            colons and _GLOSSARY_OPENING.match(text)
         ):
             for hit in state.hits:
                 hit.hypothetical, hit.cue = True, "glossary"

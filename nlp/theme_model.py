@@ -35,6 +35,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from spacy.attrs import IS_BRACKET, IS_PUNCT, IS_QUOTE, IS_SPACE, LEMMA, LIKE_NUM, LOWER
 
+from nlp.token_patterns import TokenTable
+
 if TYPE_CHECKING:
     from spacy.strings import StringStore
     from spacy.tokens import Doc
@@ -189,16 +191,16 @@ class ThemeModel:
                 info.compress_type = zipfile.ZIP_DEFLATED
                 archive.writestr(info, buffer.getvalue())
 
-    def doc_rows(self, doc: Doc) -> list[int]:
+    def doc_rows(self, doc: Doc, table: TokenTable | None = None) -> list[int]:
         """Vocabulary rows of the passage's features, sorted: what `passage_keys` finds, from
-        arrays.
+        arrays (`table`, the doc's token columns, when the pipeline has already read them).
 
         Needs `bind` with the pipeline's strings first.
         """
         lookup = self.lookup
         if lookup is None:
             raise RuntimeError("bind the model to the pipeline's strings first")
-        words = _passage_words(doc)
+        words = [word for _, word in _passage_positions(table or TokenTable(doc))]
         unigrams, bigrams = self.unigrams, lookup.bigrams
         rows = {unigrams[word] for word in words if word in unigrams}
         # no bigram key has a 0 (an empty word), so a pair after one never matches
@@ -234,7 +236,9 @@ class ThemeModel:
         z = z + np.maximum(units, 0.0) @ self.hidden_out
         return 1.0 / (1.0 + np.exp(-np.clip(z, -30.0, 30.0)))
 
-    def doc_evidence_rows(self, doc: Doc) -> list[tuple[int, tuple[int, int]]]:
+    def doc_evidence_rows(
+        self, doc: Doc, table: TokenTable | None = None
+    ) -> list[tuple[int, tuple[int, int]]]:
         """The passage's vocabulary rows with each one's first token span, in the order
         `passage_keys` first meets them: what `evidence` needs, from token arrays."""
         lookup = self.lookup
@@ -244,7 +248,7 @@ class ThemeModel:
         found: dict[int, tuple[int, int]] = {}
         following: dict[int, int] | None = None
         start = 0
-        for i, word in _passage_positions(doc):
+        for i, word in _passage_positions(table or TokenTable(doc)):
             row = unigrams.get(word)
             if row is not None and row in eligible and row not in found:
                 found[row] = (i, i + 1)
@@ -288,25 +292,28 @@ class ThemeModel:
         return sorted(spans)
 
 
-_WORD_ATTRS = [LEMMA, LOWER, IS_PUNCT, IS_SPACE, LIKE_NUM, IS_QUOTE, IS_BRACKET]
+_WORD_ATTRS = frozenset({LEMMA, LOWER, IS_PUNCT, IS_SPACE, LIKE_NUM, IS_QUOTE, IS_BRACKET})
 
 
-def _passage_words(doc: Doc) -> list[int]:
-    """The passage's words as in `passage_keys`, as string ids: a token's lemma, or its
-    lower-case form if it has none; no punctuation, spaces, numbers, quotes or brackets."""
-    return [
-        lemma or lower
-        for lemma, lower, punct, space, number, quote, bracket in doc.to_array(_WORD_ATTRS).tolist()
-        if not (punct or space or number or quote or bracket)
-    ]
-
-
-def _passage_positions(doc: Doc) -> list[tuple[int, int]]:
-    """`_passage_words` with each word's token index."""
+def _passage_positions(table: TokenTable) -> list[tuple[int, int]]:
+    """The passage's words as in `passage_keys`, as string ids with each one's token index: a
+    token's lemma, or its lower-case form if it has none; no punctuation, spaces, numbers,
+    quotes or brackets."""
+    table.load(_WORD_ATTRS)
+    columns = table.columns
     return [
         (i, lemma or lower)
         for i, (lemma, lower, punct, space, number, quote, bracket) in enumerate(
-            doc.to_array(_WORD_ATTRS).tolist()
+            zip(
+                columns[LEMMA],
+                columns[LOWER],
+                columns[IS_PUNCT],
+                columns[IS_SPACE],
+                columns[LIKE_NUM],
+                columns[IS_QUOTE],
+                columns[IS_BRACKET],
+                strict=True,
+            )
         )
         if not (punct or space or number or quote or bracket)
     ]
