@@ -40,7 +40,7 @@ from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
 
-from nlp.analysis import LEMMATIZER, base_pipeline
+from nlp.analysis import LEMMATIZER, BatchComponent, base_pipeline
 from nlp.taxonomy import Taxonomy, load_taxonomy
 from nlp.theme_model import ThemeModel, rule_matrix
 from nlp.token_patterns import SequencePattern, TokenTable, Unsupported, pattern_spans
@@ -216,7 +216,7 @@ def _sentence_of(starts: list[int], index: int) -> tuple[int, int]:
 # --- sentences -------------------------------------------------------------------------------
 
 
-class SentenceSplitter:
+class SentenceSplitter(BatchComponent):
     """Rule-based sentence starts: end punctuation followed by a capital, digit or quote.
 
     Cheaper than a parser and good enough for scoping negation to one sentence; abbreviations
@@ -269,7 +269,7 @@ def make_sentences(nlp: Language, name: str, punct: list[str]) -> SentenceSplitt
 # --- themes ----------------------------------------------------------------------------------
 
 
-class ThemeMatcher:
+class ThemeMatcher(BatchComponent):
     """Find every candidate theme mention: lemma phrases, abbreviations, token patterns.
 
     Candidates inside an exclusion phrase of the same theme are marked, not dropped, so the
@@ -2086,7 +2086,7 @@ class ClauseScope:
                     hit.negated, hit.cue = True, doc[s:e].text
 
 
-class NegationScope:
+class NegationScope(BatchComponent):
     """Mark theme hits that sit inside a negation, hypothetical or passing-mention scope.
 
     - a leading cue ("no evidence of") reaches `pre_window` tokens forward, a bare negator
@@ -2456,7 +2456,7 @@ def make_negation(
 # --- agencies --------------------------------------------------------------------------------
 
 
-class AgencyMatcher:
+class AgencyMatcher(BatchComponent):
     """Normalised names of the agencies a passage mentions, in order of first mention."""
 
     def __init__(self, nlp: Language, taxonomy: Taxonomy) -> None:
@@ -2586,7 +2586,7 @@ RECOMMENDATION_DEFAULTS: dict[str, Any] = {
 }
 
 
-class RecommendationRecogniser:
+class RecommendationRecogniser(BatchComponent):
     """Is this passage a recommendation, whatever section it sits in?
 
     A recommendation opens with "Recommendation 3" / "R2", or states what someone should do
@@ -2815,7 +2815,7 @@ _SECTION_STANCE: dict[str, str] = {
 }
 
 
-class StanceClassifier:
+class StanceClassifier(BatchComponent):
     """worked_well / worried / needs_to_happen / none, after the partnership's audit questions.
 
     Cue phrases vote; the section a passage sits in adds `section_weight` votes; a recognised

@@ -339,3 +339,23 @@ def test_default_cues_rule_out_negated_and_passing_mentions(text: str) -> None:
 )
 def test_default_taxonomy_still_tags_the_real_thing(text: str, theme: str) -> None:
     assert theme in build_pipeline()(text)._.themes, text
+
+
+def _outcome(doc: Doc) -> tuple[object, ...]:
+    themes = {
+        t: [(h.start, h.end, h.weak, h.cue) for h in hits] for t, hits in doc._.themes.items()
+    }
+    return doc.text, themes, doc._.agencies, doc._.stance, doc._.is_recommendation
+
+
+def test_tagging_in_batches_gives_what_one_doc_at_a_time_gives() -> None:
+    # the components run over a batch at a time under nlp.pipe; nothing may carry over between
+    # the docs of a batch, and the docs must come out in the order they went in
+    from nlp.evaluate import EVAL_SET, EXTRA_DEV, load_examples
+
+    texts = [e.text for e in load_examples(EVAL_SET, "dev", EXTRA_DEV)[:400]]
+    nlp = build_pipeline()
+    single = [_outcome(nlp(text)) for text in texts]
+    batched = [_outcome(doc) for doc in nlp.pipe(iter(texts), batch_size=37)]
+    assert batched == single
+    assert sum(1 for _, themes, *_ in single if themes) > 200  # the passages do tag
