@@ -168,10 +168,11 @@ class TokenTable:
     """A doc's token attributes as Python lists, one per attribute id, fetched when first read
     (most patterns read only lemmas and lower-case forms)."""
 
-    def __init__(self, doc: Doc) -> None:
+    def __init__(self, doc: Doc, columns: dict[int, list[int]] | None = None) -> None:
         self.doc = doc
         self.strings = doc.vocab.strings
-        self.columns: dict[int, list[int]] = {}
+        # columns may be shared with other tables over the same doc, and filled by any of them
+        self.columns: dict[int, list[int]] = {} if columns is None else columns
         self._occurrences: dict[tuple[int, frozenset[int]], list[int]] = {}
 
     def load(self, attrs: AbstractSet[int]) -> None:
