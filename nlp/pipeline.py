@@ -25,9 +25,7 @@ from typing import Any
 
 import numpy as np
 from spacy.attrs import (
-    IS_BRACKET,
     IS_PUNCT,
-    IS_QUOTE,
     IS_SPACE,
     IS_TITLE,
     IS_UPPER,
@@ -169,8 +167,6 @@ TOKEN_COLUMNS = frozenset(
         IS_TITLE,
         IS_UPPER,
         LIKE_NUM,
-        IS_QUOTE,
-        IS_BRACKET,
     }
 )
 
@@ -471,7 +467,7 @@ class ThemeMatcher(BatchComponent):
             if kind == "exclude":
                 exclusions.setdefault(theme, []).append((start, end))
             else:
-                hits.append(ThemeHit(theme, start, end, weak=kind == "weak"))
+                hits.append(ThemeHit(theme, start, end, kind == "weak"))
         hits.sort(key=lambda h: (h.start, -h.end))
         roles = self.role_words
         lowers = token_table(doc).columns[LOWER]

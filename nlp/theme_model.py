@@ -200,7 +200,7 @@ class ThemeModel:
         lookup = self.lookup
         if lookup is None:
             raise RuntimeError("bind the model to the pipeline's strings first")
-        words = [word for _, word in _passage_positions(table or TokenTable(doc))]
+        words = _passage_words(table or TokenTable(doc), lookup.is_word)
         unigrams, bigrams = self.unigrams, lookup.bigrams
         rows = {unigrams[word] for word in words if word in unigrams}
         # no bigram key has a 0 (an empty word), so a pair after one never matches
@@ -248,7 +248,7 @@ class ThemeModel:
         found: dict[int, tuple[int, int]] = {}
         following: dict[int, int] | None = None
         start = 0
-        for i, word in _passage_positions(table or TokenTable(doc)):
+        for i, word in _passage_positions(table or TokenTable(doc), lookup.is_word):
             row = unigrams.get(word)
             if row is not None and row in eligible and row not in found:
                 found[row] = (i, i + 1)
@@ -292,30 +292,53 @@ class ThemeModel:
         return sorted(spans)
 
 
-_WORD_ATTRS = frozenset({LEMMA, LOWER, IS_PUNCT, IS_SPACE, LIKE_NUM, IS_QUOTE, IS_BRACKET})
+_FLAG_ATTRS = (IS_PUNCT, IS_SPACE, LIKE_NUM, IS_QUOTE, IS_BRACKET)
+_IS_WORD_KEPT = 200_000
 
 
-def _passage_positions(table: TokenTable) -> list[tuple[int, int]]:
-    """The passage's words as in `passage_keys`, as string ids with each one's token index: a
-    token's lemma, or its lower-case form if it has none; no punctuation, spaces, numbers,
-    quotes or brackets."""
-    table.load(_WORD_ATTRS)
+def _word_flags(table: TokenTable, is_word: dict[int, bool]) -> list[bool]:
+    """Per token: is it a word as `passage_keys` counts words (not punctuation, a space, a
+    number, a quote or a bracket)?
+
+    Those flags do not depend on case, so they are cached by lower-case form, which spares
+    going through five attribute columns for every passage.
+    """
+    table.load({LEMMA, LOWER})
+    lowers = table.columns[LOWER]
+    try:
+        return [is_word[lower] for lower in lowers]
+    except KeyError:
+        if len(is_word) > _IS_WORD_KEPT:
+            is_word.clear()
+        table.load(set(_FLAG_ATTRS))
+        flags = zip(*(table.columns[attr] for attr in _FLAG_ATTRS), strict=True)
+        for lower, token_flags in zip(lowers, flags, strict=True):
+            is_word[lower] = not any(token_flags)
+        return [is_word[lower] for lower in lowers]
+
+
+def _passage_words(table: TokenTable, is_word: dict[int, bool]) -> list[int]:
+    """The passage's words as in `passage_keys`, as string ids: a token's lemma, or its
+    lower-case form if it has none."""
+    flags = _word_flags(table, is_word)
+    columns = table.columns
+    return [
+        lemma or lower
+        for lemma, lower, word in zip(columns[LEMMA], columns[LOWER], flags, strict=True)
+        if word
+    ]
+
+
+def _passage_positions(table: TokenTable, is_word: dict[int, bool]) -> list[tuple[int, int]]:
+    """`_passage_words` with each word's token index."""
+    flags = _word_flags(table, is_word)
     columns = table.columns
     return [
         (i, lemma or lower)
-        for i, (lemma, lower, punct, space, number, quote, bracket) in enumerate(
-            zip(
-                columns[LEMMA],
-                columns[LOWER],
-                columns[IS_PUNCT],
-                columns[IS_SPACE],
-                columns[LIKE_NUM],
-                columns[IS_QUOTE],
-                columns[IS_BRACKET],
-                strict=True,
-            )
+        for i, (lemma, lower, word) in enumerate(
+            zip(columns[LEMMA], columns[LOWER], flags, strict=True)
         )
-        if not (punct or space or number or quote or bracket)
+        if word
     ]
 
 
@@ -328,6 +351,8 @@ class _Lookup:
     bigrams: dict[int, dict[int, int]]
     weights: np.ndarray  # vocab x (themes + units): word weights, then hidden-layer weights
     evidence_unigrams: frozenset[int]  # unigram rows `passage_keys` would give a span
+    # lower-case form -> is a token of that form a word (see `_word_flags`)
+    is_word: dict[int, bool] = field(default_factory=dict)
 
     @classmethod
     def build(cls, model: ThemeModel, evidence_unigrams: set[int]) -> _Lookup:
