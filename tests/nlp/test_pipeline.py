@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from nlp_fixtures import small_taxonomy
+from nlp_fixtures import SMALL_TAXONOMY, small_taxonomy
 from spacy.language import Language
 from spacy.tokens import Doc
 from thinc.api import ConfigValidationError
@@ -359,3 +359,35 @@ def test_tagging_in_batches_gives_what_one_doc_at_a_time_gives() -> None:
     batched = [_outcome(doc) for doc in nlp.pipe(iter(texts), batch_size=37)]
     assert batched == single
     assert sum(1 for _, themes, *_ in single if themes) > 200  # the passages do tag
+
+
+def test_tagged_docs_are_freed_without_the_cycle_collector() -> None:
+    # a doc whose working state refers back to it waits for the cycle collector, which made
+    # collections a large share of tagging time
+    import gc
+
+    from nlp.pipeline import resolve_themes
+
+    nlp = build_pipeline()
+    texts = ["No evidence of neglect was found.", "The father was not known to the GP."] * 50
+    for doc in nlp.pipe(texts):
+        resolve_themes(doc)  # the model's features and evidence use the doc's token columns
+    del doc
+    gc.collect()
+    gc.disable()
+    try:
+        for doc in nlp.pipe(texts):
+            resolve_themes(doc)
+        del doc
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
+
+
+def test_building_a_pipeline_freezes_what_lives_as_long_as_the_process(tmp_path: Path) -> None:
+    import gc
+
+    before = gc.get_freeze_count()
+    taxonomy = small_taxonomy(tmp_path, SMALL_TAXONOMY + "\n# a version of its own\n")
+    build_pipeline(taxonomy)
+    assert gc.get_freeze_count() > before
