@@ -28,7 +28,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from nlp.analysis import lemmatizer  # noqa: E402
+from nlp.analysis import BATCH_SIZE, lemmatizer  # noqa: E402
 from nlp.pipeline import build_pipeline, new_pipeline, resolve_themes  # noqa: E402
 from nlp.tagger import tag_documents  # noqa: E402
 from nlp.taxonomy import load_taxonomy  # noqa: E402
@@ -67,7 +67,7 @@ def rate(
     best_cpu = best_wall = 0.0
     for _ in range(rounds):
         cpu, wall = time.process_time(), time.perf_counter()
-        for doc in nlp_pipe(texts, batch_size=256):  # type: ignore[operator]
+        for doc in nlp_pipe(texts, batch_size=BATCH_SIZE):  # type: ignore[operator]
             if resolve:
                 resolve_themes(doc)  # themes resolve on access; tagging always asks for them
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
@@ -95,7 +95,7 @@ def main() -> int:
     # cold: a fresh pipeline, each distinct passage once (no tokenizer or lemma cache help)
     cold = new_pipeline(taxonomy)
     cpu = time.process_time()
-    for doc in cold.pipe(texts, batch_size=256):
+    for doc in cold.pipe(texts, batch_size=BATCH_SIZE):
         resolve_themes(doc)
     cold_rate = words(texts) / (time.process_time() - cpu)
     del cold  # a tagging process holds one pipeline, not two

@@ -28,6 +28,9 @@ LEMMATIZER = "reviewlens_lemmatizer"
 # spaCy's lookup table has a few entries that would surprise anyone searching review text
 _OVERRIDES = {"does": "do", "as": "as", "'s": "", "’s": "", "'": "", "’": ""}
 _CACHE_LIMIT = 500_000
+# passages per batch under `nlp.pipe`: each component then works through this many before the
+# next one starts (see `BatchComponent`); 1,024 tagged 5-8% faster than 256, for a few MB
+BATCH_SIZE = 1024
 
 
 class BatchComponent:
@@ -43,7 +46,7 @@ class BatchComponent:
     def __call__(self, doc: Doc) -> Doc:
         raise NotImplementedError
 
-    def pipe(self, docs: Iterable[Doc], batch_size: int = 256) -> Iterator[Doc]:
+    def pipe(self, docs: Iterable[Doc], batch_size: int = BATCH_SIZE) -> Iterator[Doc]:
         for batch in minibatch(docs, size=batch_size):
             yield from [self(doc) for doc in batch]
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nlp.analysis import BATCH_SIZE
 from nlp.pipeline import build_pipeline
 from nlp.taxonomy import Taxonomy, load_taxonomy
 from reviewlens.errors import ReviewLensError
@@ -164,7 +165,7 @@ def predict(examples: Sequence[Example], taxonomy: Taxonomy) -> list[tuple[set[s
         doc = nlp.make_doc(example.text)
         doc._.section_kind = "other"
         docs.append(doc)
-    return [(set(doc._.themes), doc._.stance) for doc in nlp.pipe(docs, batch_size=256)]
+    return [(set(doc._.themes), doc._.stance) for doc in nlp.pipe(docs, batch_size=BATCH_SIZE)]
 
 
 def evaluate(

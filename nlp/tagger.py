@@ -17,12 +17,11 @@ from pathlib import Path
 
 from spacy.tokens import Doc
 
-from nlp.analysis import doc_lemma_tokens
+from nlp.analysis import BATCH_SIZE, doc_lemma_tokens
 from nlp.pipeline import ThemeHit, build_pipeline, rule_state
 from nlp.taxonomy import Taxonomy, load_taxonomy
 from reviewlens.model import Document, Passage, Recommendation, ThemeSummary, ThemeTag
 
-BATCH_SIZE = 256
 _NUMBER = re.compile(r"^\s*(?:recommendation|action)?\s*(R?\d+(?:\.\d+)*)[:.)]?\s", re.I)
 
 
