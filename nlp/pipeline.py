@@ -41,7 +41,7 @@ from spacy.tokens import Doc
 
 from nlp.analysis import LEMMATIZER, BatchComponent, base_pipeline
 from nlp.taxonomy import Taxonomy, load_taxonomy
-from nlp.theme_model import OVERRULE_NEGATION, ThemeModel, rule_matrix
+from nlp.theme_model import ThemeModel, rule_matrix
 from nlp.token_patterns import SequencePattern, TokenTable, Unsupported, pattern_spans
 
 log = logging.getLogger("reviewlens.nlp")
@@ -664,7 +664,7 @@ def _apply_model(
     probabilities = model.probabilities(rows, rule_matrix(model.themes, found, state.hits))
     known = set(model.themes)
     # a theme the rules saw mentioned and ruled out ("no evidence of neglect") is not brought
-    # back by the words around it unless the model is all but sure (see OVERRULE_NEGATION)
+    # back by the words around it: the model may overrule a tag, never a negation
     ruled_out = {h.theme for h in state.hits if not h.counts} - set(found)
     # themes the model was not trained on (a partnership's own) stay with the rules
     out = {theme: hits for theme, hits in found.items() if theme not in known}
@@ -677,7 +677,7 @@ def _apply_model(
         state.scores[theme] = float(probabilities[column])
         if theme in found:
             out[theme] = found[theme]
-        elif theme not in ruled_out or probabilities[column] >= OVERRULE_NEGATION:
+        elif theme not in ruled_out:
             if words is None:
                 words = model.doc_evidence_rows(doc, table)
             spans = model.evidence(words, theme)

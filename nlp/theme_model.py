@@ -50,12 +50,6 @@ RULE_FEATURES = ("tagged", "strong", "ruled_out", "counted")
 EVIDENCE_WORDS = 3
 RULE_SCORES_KEPT = 4096
 MIN_WORD = 3  # shorter lemmas ("a", "of") only count inside bigrams
-# a theme the rules saw mentioned and ruled out ("no evidence of neglect") comes back only when
-# the model is this sure: a negation's scope sometimes reaches a real theme in another clause,
-# but the words around a denial must not bring it back on a lean. On cross-validated dev this
-# gave +0.009 micro-F1 for 1 point more of the negated or passing mentions tagged; letting the
-# model overrule every negation gave +0.015 for twice as many
-OVERRULE_NEGATION = 0.9
 
 
 def passage_keys(doc: Doc, stop_words: frozenset[str]) -> dict[str, tuple[int, int]]:

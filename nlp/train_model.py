@@ -30,7 +30,6 @@ from nlp.taxonomy import Taxonomy, load_taxonomy
 from nlp.theme_model import (
     FEATURE_VERSION,
     MODEL_PATH,
-    OVERRULE_NEGATION,
     RULE_FEATURES,
     ThemeModel,
     passage_keys,
@@ -220,11 +219,11 @@ def fold_of(example: Example) -> int:
 def tags_at(
     probabilities: np.ndarray, themes: Sequence[str], threshold: float, rules: np.ndarray
 ) -> list[set[str]]:
-    """Tags as the pipeline makes them: over the threshold, and a theme the rules ruled out
-    without tagging it only when the model is all but sure."""
+    """Tags as the pipeline makes them: over the threshold, and never a theme the rules ruled out
+    without tagging it."""
     tagged = rules[:, :, RULE_FEATURES.index("tagged")] > 0
     ruled_out = (rules[:, :, RULE_FEATURES.index("ruled_out")] > 0) & ~tagged
-    keep = (probabilities >= threshold) & (~ruled_out | (probabilities >= OVERRULE_NEGATION))
+    keep = (probabilities >= threshold) & ~ruled_out
     return [{themes[int(j)] for j in np.flatnonzero(row)} for row in keep]
 
 
