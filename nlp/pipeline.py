@@ -23,14 +23,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from spacy.attrs import (
-    IS_PUNCT,
-    IS_SPACE,
-    IS_TITLE,
-    IS_UPPER,
     LEMMA,
-    LIKE_NUM,
     LOWER,
     ORTH,
     SPACY,
@@ -155,20 +149,10 @@ def _state(doc: Doc) -> _State:
 _register_extensions()
 
 # the token attributes most components read, fetched from spaCy in one array: one call for
-# all of them costs little more than one for a single attribute
-TOKEN_COLUMNS = frozenset(
-    {
-        ORTH,
-        LEMMA,
-        LOWER,
-        SPACY,
-        IS_PUNCT,
-        IS_SPACE,
-        IS_TITLE,
-        IS_UPPER,
-        LIKE_NUM,
-    }
-)
+# all of them costs little more than one for a single attribute. Lexeme flags (punctuation,
+# capitals, ...) are not among them: they depend only on the word, so what needs them per word
+# caches them by ORTH, and spaCy's flag lookups cost more than these four columns together
+TOKEN_COLUMNS = frozenset({ORTH, LEMMA, LOWER, SPACY})
 
 
 def token_table(doc: Doc) -> TokenTable:
@@ -183,6 +167,16 @@ def token_table(doc: Doc) -> TokenTable:
     if not columns:
         table.load(TOKEN_COLUMNS)
     return table
+
+
+def doc_text(doc: Doc) -> str:
+    """`doc.text`, from the token columns: spaCy builds it from a Token object per word."""
+    columns = token_table(doc).columns
+    strings = doc.vocab.strings
+    return "".join(
+        strings[orth] + " " if space else strings[orth]
+        for orth, space in zip(columns[ORTH], columns[SPACY], strict=True)
+    )
 
 
 def _taxonomy(version: str) -> Taxonomy:
@@ -216,6 +210,11 @@ def _sentence_of(starts: list[int], index: int) -> tuple[int, int]:
 # --- sentences -------------------------------------------------------------------------------
 
 
+# what a token means to the sentence splitter, which depends on its word alone
+_WORD, _CAPITAL, _SPACE, _BLANK_LINE, _PUNCT, _END_MARK = range(6)
+_KINDS_KEPT = 500_000
+
+
 class SentenceSplitter(BatchComponent):
     """Rule-based sentence starts: end punctuation followed by a capital, digit or quote.
 
@@ -227,34 +226,44 @@ class SentenceSplitter(BatchComponent):
         if not punct:
             raise ValueError("punct must name at least one sentence-ending character")
         self.punct = frozenset(nlp.vocab.strings.add(p) for p in punct)
-        self.strings = nlp.vocab.strings
+        self.vocab = nlp.vocab
+        # ORTH -> one of the kinds above: one dict lookup per token instead of five flags
+        self._kinds: dict[int, int] = {}
+
+    def _kind(self, orth: int) -> int:
+        lexeme = self.vocab[orth]
+        if lexeme.is_space:
+            return _BLANK_LINE if "\n\n" in lexeme.orth_ else _SPACE
+        if lexeme.is_punct:
+            return _END_MARK if orth in self.punct else _PUNCT
+        return _CAPITAL if lexeme.is_title or lexeme.is_upper or lexeme.like_num else _WORD
 
     def __call__(self, doc: Doc) -> Doc:
-        # one pass over an attribute array: Token objects cost more than the rest together
-        columns = token_table(doc).columns
-        rows = zip(
-            columns[ORTH],
-            columns[IS_PUNCT],
-            columns[IS_SPACE],
-            columns[IS_TITLE],
-            columns[IS_UPPER],
-            columns[LIKE_NUM],
-            strict=True,
-        )
-        punct, strings = self.punct, self.strings
+        orths = token_table(doc).columns[ORTH]
+        kinds = self._kinds
+        try:
+            # most passages hold only words seen before
+            row = [kinds[orth] for orth in orths]
+        except KeyError:
+            if len(kinds) > _KINDS_KEPT:
+                kinds.clear()
+            for orth in orths:
+                if orth not in kinds:
+                    kinds[orth] = self._kind(orth)
+            row = [kinds[orth] for orth in orths]
         starts = [0] if len(doc) else []
         ended = blank = False
-        for i, (orth, is_punct, is_space, title, upper, num) in enumerate(rows):
-            if is_space:
-                blank = blank or "\n\n" in strings[orth]
-            elif is_punct:
-                ended = ended or orth in punct
-            else:
+        for i, kind in enumerate(row):
+            if kind <= _CAPITAL:
                 # after an end mark, a capital or a number starts a sentence; a blank line
                 # always does
-                if i and (blank or (ended and (title or upper or num))):
+                if i and (blank or (ended and kind == _CAPITAL)):
                     starts.append(i)
                 ended = blank = False
+            elif kind == _BLANK_LINE:
+                blank = True
+            elif kind == _END_MARK:
+                ended = True
         for i in starts:
             doc[i].is_sent_start = True
         _state(doc).sent_starts = starts
@@ -358,7 +367,8 @@ class ThemeMatcher(BatchComponent):
         once the taxonomy held hundreds of token patterns.
         """
         self._always: list[int] = []
-        self._by_word: dict[int, list[int]] = {}
+        # word -> (pattern index, the other word sets that pattern needs)
+        self._by_word: dict[int, list[tuple[int, tuple[frozenset[int], ...]]]] = {}
         for index, pattern in enumerate(self.token_patterns):
             if not pattern.requirements:
                 self._always.append(index)
@@ -375,7 +385,7 @@ class ThemeMatcher(BatchComponent):
                 sorted((r for r in pattern.requirements if r is not pattern.keyset), key=rarity)
             )
             for word in pattern.keyset:
-                self._by_word.setdefault(word, []).append(index)
+                self._by_word.setdefault(word, []).append((index, pattern.others))
 
     def _token_matches(self, doc: Doc) -> list[tuple[int, int, int]]:
         """Run each token pattern only on the sentences that hold the words it needs."""
@@ -386,23 +396,19 @@ class ThemeMatcher(BatchComponent):
         lemmas, lowers = table.columns[LEMMA], table.columns[LOWER]
         words = set(lemmas)
         words.update(lowers)
-        indexed = words & by_word.keys()
-        candidates = set(self._always)
-        for word in indexed:
-            candidates.update(by_word[word])
-        if not candidates:
+        found_here = set(self._always)
+        for word in words & by_word.keys():
+            for index, others in by_word[word]:
+                # the word set it is indexed by is here; are the others?
+                for words_needed in others:
+                    if words_needed.isdisjoint(words):
+                        break
+                else:
+                    found_here.add(index)
+        if not found_here:
             return []
         patterns = self.token_patterns
-        chosen: list[int] = []
-        for index in sorted(candidates):
-            # the word set it is indexed by is here; are the others?
-            for words_needed in patterns[index].others:
-                if words_needed.isdisjoint(words):
-                    break
-            else:
-                chosen.append(index)
-        if not chosen:
-            return []
+        chosen = sorted(found_here)
         bounds = [*(_state(doc).sent_starts or [0]), len(doc)]
         last = len(bounds) - 2
         # the sentences each word a chosen pattern is indexed by occurs in
@@ -661,7 +667,7 @@ def _apply_model(
     """The model's tags: the rules' evidence where the rules found the theme, else its words."""
     table = token_table(doc)
     rows = model.doc_rows(doc, table)
-    probabilities = model.probabilities(rows, rule_matrix(model.themes, found, state.hits))
+    tagged = model.over_threshold(rows, rule_matrix(model.themes, found, state.hits))
     known = set(model.themes)
     # a theme the rules saw mentioned and ruled out ("no evidence of neglect") is not brought
     # back by the words around it: the model may overrule a tag, never a negation
@@ -670,11 +676,11 @@ def _apply_model(
     out = {theme: hits for theme, hits in found.items() if theme not in known}
     # the passage's vocabulary rows with their first spans, found once
     words: list[tuple[int, tuple[int, int]]] | None = None
-    for column in np.flatnonzero(probabilities >= model.threshold):
+    for column, probability in tagged:
         theme = model.themes[column]
         if theme not in state.groups:
             continue  # not a theme of this taxonomy
-        state.scores[theme] = float(probabilities[column])
+        state.scores[theme] = probability
         if theme in found:
             out[theme] = found[theme]
         elif theme not in ruled_out:
@@ -2248,7 +2254,7 @@ class NegationScope(BatchComponent):
             cues.append(_Cue(kind, s, e, text))
         colons = sum(1 for c in cues if c.kind == "term" and doc[c.start].orth == colon)
         # only build the passage text (slow) when it could be a glossary
-        text = doc.text if colons else ""
+        text = doc_text(doc) if colons else ""
         if (colons >= 2 and len(_GLOSSARY_ENTRY.findall(text)) >= 2) or (
             colons and _GLOSSARY_OPENING.match(text)
         ):

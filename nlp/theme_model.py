@@ -191,7 +191,7 @@ class ThemeModel:
                 info.compress_type = zipfile.ZIP_DEFLATED
                 archive.writestr(info, buffer.getvalue())
 
-    def doc_rows(self, doc: Doc, table: TokenTable | None = None) -> list[int]:
+    def doc_rows(self, doc: Doc, table: TokenTable | None = None) -> np.ndarray:
         """Vocabulary rows of the passage's features, sorted: what `passage_keys` finds, from
         arrays (`table`, the doc's token columns, when the pipeline has already read them).
 
@@ -201,17 +201,26 @@ class ThemeModel:
         if lookup is None:
             raise RuntimeError("bind the model to the pipeline's strings first")
         words = _passage_words(table or TokenTable(doc), lookup.is_word)
-        unigrams, bigrams = self.unigrams, lookup.bigrams
-        rows = {unigrams[word] for word in words if word in unigrams}
-        # no bigram key has a 0 (an empty word), so a pair after one never matches
-        for first, second in zip(words, words[1:], strict=False):
-            following = bigrams.get(first)
-            if following is not None and second in following:
-                rows.add(following[second])
-        return sorted(rows)
+        # each word as its index among the model's words (`unknown` when it has none), then
+        # every unigram and bigram found by array lookups: a dict lookup per adjacent pair in
+        # Python cost more than the rest of scoring together
+        index, unknown = lookup.word_index, len(lookup.word_index)
+        ids = np.array([index.get(word, unknown) for word in words], dtype=np.int64)
+        if not len(ids):
+            return ids
+        unigrams = lookup.unigram_rows[ids]
+        pairs = ids[:-1] * (unknown + 1) + ids[1:]
+        at = lookup.bigram_codes.searchsorted(pairs)
+        found = lookup.bigram_codes[at] == pairs
+        rows = np.concatenate((unigrams[unigrams >= 0], lookup.bigram_rows[at[found]]))
+        rows.sort()
+        if len(rows) > 1:
+            rows = rows[np.concatenate(([True], rows[1:] != rows[:-1]))]
+        return rows
 
-    def probabilities(self, rows: Sequence[int], rules: np.ndarray) -> np.ndarray:
-        """Each theme's probability, from the passage's vocabulary rows and the rules' verdict."""
+    def logits(self, rows: Sequence[int] | np.ndarray, rules: np.ndarray) -> np.ndarray:
+        """Each theme's score before the sigmoid, from the passage's vocabulary rows and the
+        rules' verdict."""
         # the rules' part is the same for every passage with the same verdicts (most have few)
         key = rules.tobytes()
         z = self.rule_scores.get(key)
@@ -233,8 +242,33 @@ class ThemeModel:
             else:
                 z = z + self.words[list(rows)].sum(axis=0)
                 units = units + self.hidden[list(rows)].sum(axis=0)
-        z = z + np.maximum(units, 0.0) @ self.hidden_out
-        return 1.0 / (1.0 + np.exp(-np.clip(z, -30.0, 30.0)))
+        return np.asarray(z + np.maximum(units, 0.0) @ self.hidden_out)
+
+    def probabilities(self, rows: Sequence[int] | np.ndarray, rules: np.ndarray) -> np.ndarray:
+        """Each theme's probability, from the passage's vocabulary rows and the rules' verdict."""
+        return _sigmoid(self.logits(rows, rules))
+
+    def over_threshold(
+        self, rows: Sequence[int] | np.ndarray, rules: np.ndarray
+    ) -> list[tuple[int, float]]:
+        """(column, probability) of each theme at or over the threshold, in column order: what
+        `probabilities` gives there, with the sigmoid paid only for the few themes near it."""
+        z = self.logits(rows, rules)
+        near = (z >= self.logit_floor).nonzero()[0]
+        if not len(near):
+            return []
+        chosen = z[near]
+        # these logits are far above -30, and above 30 the sigmoid is 1.0 with or without the
+        # clip, so leaving `_sigmoid`'s clip out changes nothing here
+        p = 1.0 / (1.0 + np.exp(-chosen))
+        keep = p >= self.threshold
+        return list(zip(near[keep].tolist(), p[keep].tolist(), strict=True))
+
+    @property
+    def logit_floor(self) -> float:
+        """A logit a little under the threshold's: a theme below it cannot reach the threshold."""
+        t = min(max(self.threshold, 1e-6), 1 - 1e-6)
+        return float(np.log(t / (1 - t))) - 0.01
 
     def doc_evidence_rows(
         self, doc: Doc, table: TokenTable | None = None
@@ -271,14 +305,18 @@ class ThemeModel:
         rows = [j for j, _ in found]
         # each word's share of the score: its own weight plus what it adds through the hidden
         # units this passage switches on
-        active = self.hidden_bias + self.hidden[rows].sum(axis=0) > 0
-        shares = (
-            self.words[rows, column]
-            + self.hidden[rows][:, active] @ self.hidden_out[active, column]
-        )
+        width = len(self.themes)
+        if self.lookup is not None:
+            # one gather of word and hidden weights together (see `logits`)
+            gathered = self.lookup.weights[rows]
+            own, hidden = gathered[:, column], gathered[:, width:]
+        else:
+            own, hidden = self.words[rows, column], self.hidden[rows]
+        active = self.hidden_bias + hidden.sum(axis=0) > 0
+        shares = own + hidden[:, active] @ self.hidden_out[active, column]
         weighted = [
-            (float(share), span)
-            for share, (_, span) in zip(shares, found, strict=True)
+            (share, span)
+            for share, (_, span) in zip(shares.tolist(), found, strict=True)
             if share > 0
         ]
         weighted.sort(key=lambda item: (-item[0], item[1]))
@@ -290,6 +328,10 @@ class ThemeModel:
             if len(spans) == limit:
                 break
         return sorted(spans)
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -30.0, 30.0))))
 
 
 _FLAG_ATTRS = (IS_PUNCT, IS_SPACE, LIKE_NUM, IS_QUOTE, IS_BRACKET)
@@ -351,6 +393,14 @@ class _Lookup:
     bigrams: dict[int, dict[int, int]]
     weights: np.ndarray  # vocab x (themes + units): word weights, then hidden-layer weights
     evidence_unigrams: frozenset[int]  # unigram rows `passage_keys` would give a span
+    # for `doc_rows`: each word of the vocabulary's unigrams and bigrams by string id -> its
+    # index k (K words; K stands for any other word); k -> its unigram row, or -1 (K + 1 long);
+    # and each bigram as the code first k * (K + 1) + second k, sorted, with its row (the codes
+    # end in a sentinel above any code, so a search never runs off the end)
+    word_index: dict[int, int]
+    unigram_rows: np.ndarray
+    bigram_codes: np.ndarray
+    bigram_rows: np.ndarray
     # lower-case form -> is a token of that form a word (see `_word_flags`)
     is_word: dict[int, bool] = field(default_factory=dict)
 
@@ -359,8 +409,26 @@ class _Lookup:
         bigrams: dict[int, dict[int, int]] = {}
         for (first, second), row in model.bigrams.items():
             bigrams.setdefault(first, {})[second] = row
+        known = set(model.unigrams)
+        for first, second in model.bigrams:
+            known.update((first, second))
+        word_index = {word: k for k, word in enumerate(sorted(known))}
+        size = len(word_index) + 1
+        unigram_rows = np.full(size, -1, dtype=np.int64)
+        for word, row in model.unigrams.items():
+            unigram_rows[word_index[word]] = row
+        codes = np.array(
+            [word_index[first] * size + word_index[second] for first, second in model.bigrams],
+            dtype=np.int64,
+        )
+        rows = np.array(list(model.bigrams.values()), dtype=np.int64)
+        order = np.argsort(codes, kind="stable")
         return cls(
             bigrams=bigrams,
             weights=np.ascontiguousarray(np.concatenate([model.words, model.hidden], axis=1)),
             evidence_unigrams=frozenset(evidence_unigrams),
+            word_index=word_index,
+            unigram_rows=unigram_rows,
+            bigram_codes=np.append(codes[order], np.iinfo(np.int64).max),
+            bigram_rows=np.append(rows[order], -1),
         )

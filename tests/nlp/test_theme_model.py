@@ -250,3 +250,54 @@ def test_weights_are_not_written_when_they_do_not_beat_the_rules(
     train(eval_set, out, echo=printed.append, taxonomy=taxonomy, min_gain=1.0)
     assert not out.exists()
     assert "falls short of the rules" in printed[-1]
+
+
+# --- scoring from token arrays ------------------------------------------------------------------
+
+ARRAY_PASSAGES = [
+    "The health visitor saw the baby at home; the health visitor did not see the father.",
+    "Neglect, neglect and more neglect: the house was cold and the children were hungry.",
+    "Zzyzx qwertyuiop frobnicated the snark.",  # words the model has never seen
+    "Hello.",
+    "...",
+    "",
+    "No evidence of domestic abuse was found, but the police were not told about the MARAC.",
+]
+
+
+def test_doc_rows_from_arrays_are_the_rows_of_passage_keys() -> None:
+    from nlp.theme_model import passage_keys
+
+    nlp = new_pipeline()
+    model = nlp.get_pipe(THEMES_PIPE).model
+    assert model is not None
+    stop = frozenset(nlp.Defaults.stop_words)
+    checked = 0
+    for doc in nlp.pipe(ARRAY_PASSAGES):
+        expected = sorted({model.vocab[k] for k in passage_keys(doc, stop) if k in model.vocab})
+        assert model.doc_rows(doc).tolist() == expected, doc.text
+        checked += bool(expected)
+    assert checked >= 3  # most passages have words the model knows
+
+
+def test_themes_over_the_threshold_are_those_the_probabilities_give() -> None:
+    from nlp.evaluate import EVAL_SET, load_examples
+    from nlp.pipeline import resolve_themes, rule_state
+    from nlp.theme_model import rule_matrix
+
+    nlp = new_pipeline()
+    model = nlp.get_pipe(THEMES_PIPE).model
+    assert model is not None
+    texts = [e.text for e in load_examples(EVAL_SET, "dev")[:120]]
+    seen_tagged = 0
+    for doc in nlp.pipe(texts):
+        rows = model.doc_rows(doc)
+        found = resolve_themes(doc, use_model=False)
+        for rules in (rule_matrix(model.themes, found, rule_state(doc).hits), None):
+            if rules is None:  # the words alone
+                rules = np.zeros((len(model.themes), len(RULE_FEATURES)), dtype=np.float32)
+            p = model.probabilities(rows, rules)
+            expected = [(int(j), float(p[j])) for j in np.flatnonzero(p >= model.threshold)]
+            assert model.over_threshold(rows, rules) == expected
+            seen_tagged += bool(expected)
+    assert seen_tagged > 60
