@@ -301,3 +301,19 @@ def test_themes_over_the_threshold_are_those_the_probabilities_give() -> None:
             assert model.over_threshold(rows, rules) == expected
             seen_tagged += bool(expected)
     assert seen_tagged > 60
+
+
+def test_each_source_of_dev_passages_is_scored_on_its_own() -> None:
+    from nlp.evaluate import Example
+    from nlp.train_model import by_source
+
+    def example(i: int, themes: set[str]) -> Example:
+        return Example(f"e{i}", "text", frozenset(themes), frozenset(), None, "dev", "cspr")
+
+    examples = [example(0, {"neglect"}), example(1, {"neglect"}), example(2, {"bruising"})]
+    predicted = [{"neglect"}, set(), {"bruising"}]
+    first, second = by_source(examples, predicted, np.array([0, 0, 1]))
+    assert (first.precision, first.recall) == (1.0, 0.5)
+    assert second.f1 == 1.0
+    (pooled,) = by_source(examples, predicted, np.array([0, 0, 0]))
+    assert pooled.recall == pytest.approx(2 / 3)
