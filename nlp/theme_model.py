@@ -246,7 +246,7 @@ class ThemeModel:
 
     def probabilities(self, rows: Sequence[int] | np.ndarray, rules: np.ndarray) -> np.ndarray:
         """Each theme's probability, from the passage's vocabulary rows and the rules' verdict."""
-        return _sigmoid(self.logits(rows, rules))
+        return sigmoid(self.logits(rows, rules))
 
     def over_threshold(
         self, rows: Sequence[int] | np.ndarray, rules: np.ndarray
@@ -259,7 +259,7 @@ class ThemeModel:
             return []
         chosen = z[near]
         # these logits are far above -30, and above 30 the sigmoid is 1.0 with or without the
-        # clip, so leaving `_sigmoid`'s clip out changes nothing here
+        # clip, so leaving `sigmoid`'s clip out changes nothing here
         p = 1.0 / (1.0 + np.exp(-chosen))
         keep = p >= self.threshold
         return list(zip(near[keep].tolist(), p[keep].tolist(), strict=True))
@@ -330,7 +330,8 @@ class ThemeModel:
         return sorted(spans)
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """The logistic function, clipped so that no logit overflows `exp` (training shares it)."""
     return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -30.0, 30.0))))
 
 

@@ -35,6 +35,7 @@ from nlp.theme_model import (
     ThemeModel,
     passage_keys,
     rule_matrix,
+    sigmoid,
 )
 
 FOLDS = 5
@@ -150,8 +151,8 @@ def fit(
         active = np.maximum(units, 0.0)
         plain = x.dot(words) + bias + active @ hidden_out
         with_rules = plain + rules32 @ shared + (rules32 * own[None]).sum(axis=2)
-        err_rules = _sigmoid(with_rules) - gold32
-        err = err_rules + _sigmoid(plain) - gold32
+        err_rules = sigmoid(with_rules) - gold32
+        err = err_rules + sigmoid(plain) - gold32
         err_units = (err @ hidden_out.T) * (units > 0)
         grads = [
             x.t_dot(err, len(vocab)) / seen + l2 * words / seen,
@@ -171,10 +172,6 @@ def fit(
     return vocab, params
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -30.0, 30.0))))
-
-
 def predict(
     vocab: dict[str, int], params: list[np.ndarray], keys: list[list[str]], rules: np.ndarray
 ) -> np.ndarray:
@@ -182,7 +179,7 @@ def predict(
     x = _Sparse(keys, vocab)
     rules32 = rules.astype(np.float32)
     z = x.dot(words) + bias + np.maximum(x.dot(hidden) + hidden_bias, 0.0) @ hidden_out
-    return _sigmoid(z + rules32 @ shared + (rules32 * own[None]).sum(axis=2))
+    return sigmoid(z + rules32 @ shared + (rules32 * own[None]).sum(axis=2))
 
 
 @dataclass(frozen=True)
