@@ -169,13 +169,21 @@ def token_table(doc: Doc) -> TokenTable:
     return table
 
 
-def doc_text(doc: Doc) -> str:
-    """`doc.text`, from the token columns: spaCy builds it from a Token object per word."""
+def span_text(
+    doc: Doc, start: int = 0, end: int | None = None, attr: int = ORTH, trailing: bool = True
+) -> str:
+    """The text of `doc[start:end]` from the token columns (its lemmas with `attr=LEMMA`), each
+    token followed by its whitespace, but the last one's only if `trailing`: spaCy builds
+    `text` and `lemma_` from a Token object per word."""
     columns = token_table(doc).columns
     strings = doc.vocab.strings
+    words = columns[attr][start:end]
+    spaces = columns[SPACY][start:end]
+    if not trailing and spaces:
+        spaces = [*spaces[:-1], 0]
     return "".join(
-        strings[orth] + " " if space else strings[orth]
-        for orth, space in zip(columns[ORTH], columns[SPACY], strict=True)
+        strings[word] + " " if space else strings[word]
+        for word, space in zip(words, spaces, strict=True)
     )
 
 
@@ -612,8 +620,6 @@ def resolve_themes(doc: Doc, use_model: bool = True) -> dict[str, list[ThemeHit]
     # a theme the text explicitly sets aside ("this review is not about self-neglect") is out
     # for the whole passage, not only for that sentence
     ruled_out = {h.theme for h in state.hits if h.negated and h.cue in state.ruled_out_cues}
-    rows: list[tuple[int, int]] | None = None  # lemma and trailing space per token, when needed
-    strings = doc.vocab.strings
     for theme, hits in counted.items():
         if theme in ruled_out:
             continue
@@ -626,14 +632,7 @@ def resolve_themes(doc: Doc, use_model: bool = True) -> dict[str, list[ThemeHit]
         for h in hits:
             if any(h.start < e and b < h.end for b, e in taken):
                 continue
-            if rows is None:
-                columns = token_table(doc).columns
-                rows = list(zip(columns[LEMMA], columns[SPACY], strict=True))
-            # the span's lemma_, from arrays rather than Token objects
-            lemma = "".join(
-                strings[lemma_id] + (" " if spacy else "")
-                for lemma_id, spacy in rows[h.start : h.end]
-            ).strip()
+            lemma = span_text(doc, h.start, h.end, LEMMA).strip()  # the span's lemma_
             if lemma in distinct:
                 continue
             distinct.add(lemma)
@@ -2224,22 +2223,13 @@ class NegationScope(BatchComponent):
         kinds = self._kind
         colon = self._colon
         cues: list[_Cue] = []
-        rows: list[tuple[int, int]] | None = None  # orth and trailing space per token, when needed
-        strings = doc.vocab.strings
         for m, s, e in self.matcher(doc):
             kind = kinds[m]
             if kind in ("term", "comma", "answer"):
                 # positions only: building span text for every comma is the slow part
                 cues.append(_Cue(kind, s, e))
                 continue
-            if rows is None:
-                columns = token_table(doc).columns
-                rows = list(zip(columns[ORTH], columns[SPACY], strict=True))
-            # the span's text, from arrays rather than a Span and its Token objects
-            text = "".join(
-                strings[orth] + (" " if space else "") for orth, space in rows[s : e - 1]
-            )
-            text += strings[rows[e - 1][0]]
+            text = span_text(doc, s, e, trailing=False)
             # "had" is hypothetical only when it opens a sentence ("Had the bruise been seen")
             if kind == "hypo" and text.lower() == "had" and s not in starts:
                 continue
@@ -2254,7 +2244,7 @@ class NegationScope(BatchComponent):
             cues.append(_Cue(kind, s, e, text))
         colons = sum(1 for c in cues if c.kind == "term" and doc[c.start].orth == colon)
         # only build the passage text (slow) when it could be a glossary
-        text = doc_text(doc) if colons else ""
+        text = span_text(doc) if colons else ""
         if (colons >= 2 and len(_GLOSSARY_ENTRY.findall(text)) >= 2) or (
             colons and _GLOSSARY_OPENING.match(text)
         ):

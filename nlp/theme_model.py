@@ -25,10 +25,11 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -264,11 +265,11 @@ class ThemeModel:
         keep = p >= self.threshold
         return list(zip(near[keep].tolist(), p[keep].tolist(), strict=True))
 
-    @property
+    @cached_property
     def logit_floor(self) -> float:
         """A logit a little under the threshold's: a theme below it cannot reach the threshold."""
         t = min(max(self.threshold, 1e-6), 1 - 1e-6)
-        return float(np.log(t / (1 - t))) - 0.01
+        return math.log(t / (1 - t)) - 0.01
 
     def doc_evidence_rows(
         self, doc: Doc, table: TokenTable | None = None

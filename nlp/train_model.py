@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nlp.analysis import BATCH_SIZE
 from nlp.evaluate import EVAL_SET, EXTRA_DEV, Example, load_examples
 from nlp.taxonomy import Taxonomy, load_taxonomy
 from nlp.theme_model import (
@@ -66,7 +67,7 @@ def featurise(examples: Sequence[Example], taxonomy: Taxonomy) -> Featurised:
     keys: list[list[str]] = []
     rules: list[np.ndarray] = []
     tagged: list[set[str]] = []
-    for doc in nlp.pipe([e.text for e in examples], batch_size=256):
+    for doc in nlp.pipe([e.text for e in examples], batch_size=BATCH_SIZE):
         found = resolve_themes(doc, use_model=False)
         keys.append(list(passage_keys(doc, stop)))
         rules.append(rule_matrix(themes, found, rule_state(doc).hits))
