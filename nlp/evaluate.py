@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from nlp.analysis import BATCH_SIZE
 from nlp.pipeline import build_pipeline
 from nlp.taxonomy import Taxonomy, load_taxonomy
@@ -21,6 +23,8 @@ EVAL_SET = Path(__file__).resolve().parent / "eval" / "passages.jsonl"
 # more dev passages, written to tune negation scope on; never part of heldout
 EXTRA_DEV = Path(__file__).resolve().parent / "eval" / "extra_dev.jsonl"
 SPLITS = ("dev", "heldout", "all", "extra")
+BOOTSTRAP_SAMPLES = 2000
+BOOTSTRAP_SEED = 0
 STANCE_KIND = {
     "recommendations": "recommendations",
     "good_practice": "good_practice",
@@ -69,6 +73,8 @@ class EvalResult:
     stance_correct: int
     stance_total: int
     errors: list[dict[str, object]] = field(default_factory=list)
+    # per passage: tp, fp, fn, negated or passing mentions, of those tagged
+    counts: list[tuple[int, int, int, int, int]] = field(default_factory=list)
 
     @property
     def negated_fp_rate(self) -> float:
@@ -81,20 +87,54 @@ class EvalResult:
         scored = [s for s in self.per_theme.values() if s.tp + s.fn]
         return sum(s.f1 for s in scored) / len(scored) if scored else 0.0
 
+    def intervals(self) -> dict[str, tuple[float, float]]:
+        """95% bootstrap intervals over passages for micro-F1 and the negated/passing rate.
+
+        A split of a few hundred passages moves by several points with which passages happen to
+        be in it; the interval says how far a figure can be read against a target.
+        """
+        if not self.counts:
+            return {}
+        counts = np.array(self.counts, dtype=np.int64)
+        n = len(counts)
+        rng = np.random.default_rng(BOOTSTRAP_SEED)
+        even = np.full(n, 1.0 / n)
+        sums = []
+        for chunk in range(0, BOOTSTRAP_SAMPLES, 100):
+            # how often each passage is drawn in each resample, then the counts those draws add to
+            draws = rng.multinomial(n, even, size=min(100, BOOTSTRAP_SAMPLES - chunk))
+            sums.append(draws @ counts)
+        tp, fp, fn, negated, negated_fp = np.concatenate(sums).T.astype(np.float64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            f1 = np.nan_to_num(2 * tp / (2 * tp + fp + fn))
+            rate = np.nan_to_num(negated_fp / negated)
+        return {
+            "micro_f1": _percentiles(f1),
+            "negated_or_passing_fp_rate": _percentiles(rate),
+        }
+
     def as_dict(self) -> dict[str, object]:
+        intervals = self.intervals()
         return {
             "split": self.split,
             "passages": self.passages,
             "micro": _score_dict(self.micro),
+            "micro_f1_95": intervals.get("micro_f1"),
             "macro_f1": round(self.macro_f1, 4),
             "negated_or_passing_mentions": self.negated_mentions,
             "negated_or_passing_false_positives": self.negated_false_positives,
             "negated_or_passing_fp_rate": round(self.negated_fp_rate, 4),
+            "negated_or_passing_fp_rate_95": intervals.get("negated_or_passing_fp_rate"),
             "stance_accuracy": round(self.stance_correct / self.stance_total, 4)
             if self.stance_total
             else None,
             "per_theme": {k: _score_dict(v) for k, v in sorted(self.per_theme.items())},
         }
+
+
+def _percentiles(values: np.ndarray) -> tuple[float, float]:
+    low, high = np.percentile(values, [2.5, 97.5])
+    return round(float(low), 4), round(float(high), 4)
 
 
 def _score_dict(score: ThemeScore) -> dict[str, float | int]:
@@ -178,8 +218,19 @@ def evaluate(
     micro = ThemeScore()
     negated = negated_fp = stance_ok = stance_total = 0
     errors: list[dict[str, object]] = []
+    counts: list[tuple[int, int, int, int, int]] = []
     for example, (predicted, stance) in zip(examples, predictions, strict=True):
         gold = set(example.themes)
+        passing = example.not_tagged
+        counts.append(
+            (
+                len(predicted & gold),
+                len(predicted - gold),
+                len(gold - predicted),
+                len(passing),
+                len(passing & predicted),
+            )
+        )
         for theme in predicted | gold:
             score = per_theme.setdefault(theme, ThemeScore())
             if theme in predicted and theme in gold:
@@ -215,6 +266,7 @@ def evaluate(
         stance_correct=stance_ok,
         stance_total=stance_total,
         errors=errors,
+        counts=counts,
     )
 
 
@@ -230,12 +282,18 @@ def format_report(result: EvalResult) -> str:
             f"{theme:32} {s.precision:6.3f} {s.recall:6.3f} {s.f1:6.3f} {s.tp:4} {s.fp:4} {s.fn:4}"
         )
     m = result.micro
+    intervals = result.intervals()
+    f1_low, f1_high = intervals.get("micro_f1", (m.f1, m.f1))
+    rate_low, rate_high = intervals.get(
+        "negated_or_passing_fp_rate", (result.negated_fp_rate, result.negated_fp_rate)
+    )
     lines += [
         f"{'micro':32} {m.precision:6.3f} {m.recall:6.3f} {m.f1:6.3f} {m.tp:4} {m.fp:4} {m.fn:4}",
+        f"micro-F1 95% interval (bootstrap over passages): {f1_low:.3f}-{f1_high:.3f}",
         f"macro-F1 {result.macro_f1:.3f}",
         f"false positives on negated/hypothetical/passing mentions: "
         f"{result.negated_false_positives}/{result.negated_mentions} "
-        f"({result.negated_fp_rate:.1%})",
+        f"({result.negated_fp_rate:.1%}; 95% interval {rate_low:.1%}-{rate_high:.1%})",
     ]
     if result.stance_total:
         lines.append(

@@ -79,9 +79,12 @@ def test_evaluate_prints_the_figures() -> None:
     assert figures["passages"] > 50
     assert 0.0 < figures["micro"]["f1"] <= 1.0
     assert 0.0 <= figures["negated_or_passing_fp_rate"] <= 1.0
+    low, high = figures["micro_f1_95"]
+    assert low <= figures["micro"]["f1"] <= high
     assert "neglect" in figures["per_theme"]
     text = reviewlens("evaluate", "--split", "dev")
     assert "micro" in text.stdout and "false positives on negated" in text.stdout
+    assert f"95% interval (bootstrap over passages): {low:.3f}-{high:.3f}" in text.stdout
 
 
 def test_evaluate_refuses_to_list_heldout_errors() -> None:
