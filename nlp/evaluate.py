@@ -216,7 +216,7 @@ def evaluate(
     predictions = predict(examples, taxonomy)
     per_theme = {theme.id: ThemeScore() for theme in taxonomy.themes}
     micro = ThemeScore()
-    negated = negated_fp = stance_ok = stance_total = 0
+    stance_ok = stance_total = 0
     errors: list[dict[str, object]] = []
     counts: list[tuple[int, int, int, int, int]] = []
     for example, (predicted, stance) in zip(examples, predictions, strict=True):
@@ -242,9 +242,6 @@ def evaluate(
             else:
                 score.fn += 1
                 micro.fn += 1
-        for theme in example.not_tagged:
-            negated += 1
-            negated_fp += theme in predicted
         stance_total += 1
         stance_ok += stance == example.stance
         if split in ("dev", "extra") and (predicted != gold or stance != example.stance):
@@ -256,6 +253,8 @@ def evaluate(
                     "stance": [example.stance, stance],
                 }
             )
+    negated = sum(c[3] for c in counts)
+    negated_fp = sum(c[4] for c in counts)
     return EvalResult(
         split=split,
         passages=len(examples),
