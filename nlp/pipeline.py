@@ -18,11 +18,12 @@ import logging
 import re
 import threading
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from spacy.attrs import (
     LEMMA,
     LOWER,
@@ -32,10 +33,11 @@ from spacy.attrs import (
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
+from spacy.util import minibatch
 
-from nlp.analysis import LEMMATIZER, BatchComponent, base_pipeline
+from nlp.analysis import BATCH_SIZE, LEMMATIZER, BatchComponent, base_pipeline
 from nlp.taxonomy import Taxonomy, load_taxonomy
-from nlp.theme_model import ThemeModel, rule_matrix
+from nlp.theme_model import ThemeModel
 from nlp.token_patterns import SequencePattern, TokenTable, Unsupported, pattern_spans
 
 log = logging.getLogger("reviewlens.nlp")
@@ -103,6 +105,9 @@ class _State:
     model: ThemeModel | None = None
     stop_words: frozenset[str] = frozenset()
     scores: dict[str, float] = field(default_factory=dict)  # theme -> model probability
+    # the model's scores from the passage's words alone, found for its whole batch (see
+    # `ThemeMatcher.pipe`); None until then
+    word_scores: np.ndarray | None = None
     ruled_out_cues: set[str] = field(default_factory=set)
     agencies: list[str] = field(default_factory=list)
     agency_spans: list[tuple[int, int]] = field(default_factory=list)  # in agency lists
@@ -508,6 +513,17 @@ class ThemeMatcher(BatchComponent):
         state.stop_words = self.stop_words
         return doc
 
+    def pipe(self, docs: Iterable[Doc], batch_size: int = BATCH_SIZE) -> Iterator[Doc]:
+        """As `BatchComponent.pipe`, and the model's scores from each passage's words, found
+        for the whole batch at once (`ThemeModel.word_scores`)."""
+        for batch in minibatch(docs, size=batch_size):
+            done = [self(doc) for doc in batch]
+            if self.model is not None and done:
+                scores = self.model.word_scores([token_table(doc) for doc in done])
+                for doc, row in zip(done, scores, strict=True):
+                    _state(doc).word_scores = row
+            yield from done
+
 
 @dataclass(slots=True)
 class _TokenPattern:
@@ -665,8 +681,10 @@ def _apply_model(
 ) -> dict[str, list[ThemeHit]]:
     """The model's tags: the rules' evidence where the rules found the theme, else its words."""
     table = token_table(doc)
-    rows = model.doc_rows(doc, table)
-    tagged = model.over_threshold(rows, rule_matrix(model.themes, found, state.hits))
+    words = state.word_scores
+    if words is None:  # tagged on its own (`nlp(text)`), not by `nlp.pipe`
+        words = model.word_scores([table])[0]
+    tagged = model.tagged(model.verdict_part(found, state.hits) + words)
     known = set(model.themes)
     # a theme the rules saw mentioned and ruled out ("no evidence of neglect") is not brought
     # back by the words around it: the model may overrule a tag, never a negation
@@ -674,7 +692,7 @@ def _apply_model(
     # themes the model was not trained on (a partnership's own) stay with the rules
     out = {theme: hits for theme, hits in found.items() if theme not in known}
     # the passage's vocabulary rows with their first spans, found once
-    words: list[tuple[int, tuple[int, int]]] | None = None
+    evidence: list[tuple[int, tuple[int, int]]] | None = None
     for column, probability in tagged:
         theme = model.themes[column]
         if theme not in state.groups:
@@ -683,9 +701,9 @@ def _apply_model(
         if theme in found:
             out[theme] = found[theme]
         elif theme not in ruled_out:
-            if words is None:
-                words = model.doc_evidence_rows(doc, table)
-            spans = model.evidence(words, theme)
+            if evidence is None:
+                evidence = model.doc_evidence_rows(doc, table)
+            spans = model.evidence(evidence, theme)
             out[theme] = [ThemeHit(theme, s, e, weak=True, cue="model") for s, e in spans]
     return out
 

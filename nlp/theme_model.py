@@ -30,6 +30,7 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -50,6 +51,7 @@ FEATURE_VERSION = 2
 RULE_FEATURES = ("tagged", "strong", "ruled_out", "counted")
 EVIDENCE_WORDS = 3
 RULE_SCORES_KEPT = 4096
+SCORE_BLOCK = 32  # passages whose word weights are gathered together (see `word_scores`)
 MIN_WORD = 3  # shorter lemmas ("a", "of") only count inside bigrams
 
 
@@ -117,8 +119,12 @@ class ThemeModel:
     # token arrays instead of building a string per word
     unigrams: dict[int, int] = field(default_factory=dict, compare=False, repr=False)
     bigrams: dict[tuple[int, int], int] = field(default_factory=dict, compare=False, repr=False)
-    # the rules' part of the scores, by the bytes of the rules' verdict matrix
+    # the rules' part of the scores, by the bytes of the rules' verdict matrix, and by the set
+    # of its cells that are 1 (see `verdict_part`)
     rule_scores: dict[bytes, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
+    verdict_scores: dict[frozenset[int], np.ndarray] = field(
+        default_factory=dict, compare=False, repr=False
+    )
     # the vocabulary as sorted id arrays, and word and hidden weights side by side (see `bind`)
     lookup: _Lookup | None = field(default=None, compare=False, repr=False)
 
@@ -219,10 +225,78 @@ class ThemeModel:
             rows = rows[np.concatenate(([True], rows[1:] != rows[:-1]))]
         return rows
 
-    def logits(self, rows: Sequence[int] | np.ndarray, rules: np.ndarray) -> np.ndarray:
-        """Each theme's score before the sigmoid, from the passage's vocabulary rows and the
-        rules' verdict."""
-        # the rules' part is the same for every passage with the same verdicts (most have few)
+    def word_scores(self, tables: Sequence[TokenTable]) -> np.ndarray:
+        """Each passage's theme scores from its words alone (passages x themes), for a batch of
+        passages at once: the part of `logits` that does not depend on the rules' verdict.
+
+        Per passage, the lookups, the gather and the hidden layer were a dozen numpy calls of a
+        microsecond or more each, about a fifth of the tagging time; over a batch they are the
+        same dozen calls. Each passage's rows are summed in the order `doc_rows` gives them, as
+        `logits` sums them.
+        """
+        lookup = self.lookup
+        if lookup is None:
+            raise RuntimeError("bind the model to the pipeline's strings first")
+        ids_by_passage = [_word_ids(table, lookup) for table in tables]
+        totals = np.zeros((len(tables), lookup.weights.shape[1]), dtype=np.float32)
+        # a block of passages at a time, so that the gathered weights stay in the CPU cache
+        for first in range(0, len(tables), SCORE_BLOCK):
+            block = ids_by_passage[first : first + SCORE_BLOCK]
+            owners, rows = self._block_rows(block)
+            if len(rows):
+                starts = np.flatnonzero(np.concatenate(([True], owners[1:] != owners[:-1])))
+                sums = np.add.reduceat(lookup.weights[rows], starts)
+                totals[first + owners[starts]] = sums
+        return self._word_part(totals)
+
+    def _block_rows(self, ids_by_passage: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+        """(passage, row) of each distinct vocabulary row of each passage, in order, from the
+        passages' words as indices among the model's words."""
+        lookup = self.lookup
+        assert lookup is not None
+        unknown = len(lookup.word_index)
+        lengths = np.array([len(ids) for ids in ids_by_passage], dtype=np.int64)
+        ids = np.fromiter(chain.from_iterable(ids_by_passage), np.int64, int(lengths.sum()))
+        passage = np.repeat(np.arange(len(ids_by_passage)), lengths)
+        words = ids >= 0  # tokens that are not words (punctuation, numbers, ...) are -1
+        ids, passage = ids[words], passage[words]
+        unigrams = lookup.unigram_rows[ids]
+        known = unigrams >= 0
+        # bigrams only of words next to each other in the same passage
+        inside = passage[:-1] == passage[1:]
+        pairs = (ids[:-1] * (unknown + 1) + ids[1:])[inside]
+        at = lookup.bigram_codes.searchsorted(pairs)
+        found = lookup.bigram_codes[at] == pairs
+        size = len(lookup.weights)
+        # passage * size + row: one sort leaves each passage's distinct rows in order
+        keys = np.unique(
+            np.concatenate(
+                (
+                    passage[known] * size + unigrams[known],
+                    passage[:-1][inside][found] * size + lookup.bigram_rows[at[found]],
+                )
+            )
+        )
+        owners, rows = np.divmod(keys, size)
+        return owners, rows
+
+    def _word_part(self, totals: np.ndarray) -> np.ndarray:
+        """Scores from passages' summed word and hidden weights (passages x (themes + units)).
+
+        The hidden layer's output is added one unit at a time, not by a matrix product, whose
+        summation order depends on how many passages there are: a passage then scores the
+        same to the bit whether tagged alone or in a batch.
+        """
+        width = len(self.themes)
+        units = np.maximum(totals[:, width:] + self.hidden_bias, 0.0)
+        out = totals[:, :width].copy()
+        for k in np.flatnonzero(units.any(axis=0)).tolist():
+            out += units[:, k, None] * self.hidden_out[k]
+        return out
+
+    def rule_part(self, rules: np.ndarray) -> np.ndarray:
+        """Each theme's bias plus what the rules' verdict adds to its score."""
+        # the same for every passage with the same verdicts (most have few)
         key = rules.tobytes()
         z = self.rule_scores.get(key)
         if z is None:
@@ -230,20 +304,50 @@ class ThemeModel:
             if len(self.rule_scores) >= RULE_SCORES_KEPT:
                 self.rule_scores.clear()
             self.rule_scores[key] = z
-        units = self.hidden_bias
-        if len(rows):
-            lookup = self.lookup
-            if lookup is not None:
-                # one gather of word and hidden weights together: each column sums the same
-                # rows in the same order as two separate gathers would
-                total = lookup.weights[rows].sum(axis=0)
-                width = len(self.themes)
-                z = z + total[:width]
-                units = units + total[width:]
-            else:
-                z = z + self.words[list(rows)].sum(axis=0)
-                units = units + self.hidden[list(rows)].sum(axis=0)
-        return np.asarray(z + np.maximum(units, 0.0) @ self.hidden_out)
+        return z
+
+    def verdict_part(
+        self, tagged: dict[str, list[ThemeHit]], hits: Sequence[ThemeHit]
+    ) -> np.ndarray:
+        """`rule_part` of the passage's `rule_matrix`, found by the set of that matrix's cells
+        that are 1: most passages share a verdict with one seen before, and building the
+        matrix to look it up cost more than the rest of scoring them."""
+        index = self.theme_index
+        width = len(RULE_FEATURES)
+        cells: set[int] = set()
+        for theme, theme_hits in tagged.items():
+            row = index.get(theme)
+            if row is not None:
+                cells.add(row * width)
+                if any(not h.weak for h in theme_hits):
+                    cells.add(row * width + 1)
+        for hit in hits:
+            row = index.get(hit.theme)
+            if row is not None:
+                cells.add(row * width + (3 if hit.counts else 2))
+        key = frozenset(cells)
+        z = self.verdict_scores.get(key)
+        if z is None:
+            rules = np.zeros((len(self.themes), width), dtype=np.float32)
+            for cell in key:
+                rules[divmod(cell, width)] = 1.0
+            z = self.rule_part(rules)
+            if len(self.verdict_scores) >= RULE_SCORES_KEPT:
+                self.verdict_scores.clear()
+            self.verdict_scores[key] = z
+        return z
+
+    def logits(self, rows: Sequence[int] | np.ndarray, rules: np.ndarray) -> np.ndarray:
+        """Each theme's score before the sigmoid, from the passage's vocabulary rows and the
+        rules' verdict."""
+        rows = list(rows)
+        if self.lookup is not None:
+            total = self.lookup.weights[rows].sum(axis=0, dtype=np.float32)
+        else:
+            total = np.concatenate((self.words[rows], self.hidden[rows]), axis=1).sum(
+                axis=0, dtype=np.float32
+            )
+        return np.asarray(self.rule_part(rules) + self._word_part(total[None])[0])
 
     def probabilities(self, rows: Sequence[int] | np.ndarray, rules: np.ndarray) -> np.ndarray:
         """Each theme's probability, from the passage's vocabulary rows and the rules' verdict."""
@@ -254,7 +358,10 @@ class ThemeModel:
     ) -> list[tuple[int, float]]:
         """(column, probability) of each theme at or over the threshold, in column order: what
         `probabilities` gives there, with the sigmoid paid only for the few themes near it."""
-        z = self.logits(rows, rules)
+        return self.tagged(self.logits(rows, rules))
+
+    def tagged(self, z: np.ndarray) -> list[tuple[int, float]]:
+        """(column, probability) of each theme whose score `z` reaches the threshold."""
         near = (z >= self.logit_floor).nonzero()[0]
         if not len(near):
             return []
@@ -264,6 +371,11 @@ class ThemeModel:
         p = 1.0 / (1.0 + np.exp(-chosen))
         keep = p >= self.threshold
         return list(zip(near[keep].tolist(), p[keep].tolist(), strict=True))
+
+    @cached_property
+    def theme_index(self) -> dict[str, int]:
+        """Theme -> column."""
+        return _theme_index(self.themes)
 
     @cached_property
     def logit_floor(self) -> float:
@@ -373,6 +485,30 @@ def _passage_words(table: TokenTable, is_word: dict[int, bool]) -> list[int]:
     ]
 
 
+def _word_ids(table: TokenTable, lookup: _Lookup) -> list[int]:
+    """Per token, the index among the model's words of what `_passage_words` makes of it (K,
+    the number of words, for a word the model does not know; -1 for a token that is not a
+    word), from one dict lookup per token.
+
+    That depends only on the token's lower-case form, since the pipeline's lemma does (the
+    lookup lemmatizer lower-cases first; a test checks it), so it is kept by that form.
+    """
+    table.load({LEMMA, LOWER})
+    lowers = table.columns[LOWER]
+    codes = lookup.word_codes
+    try:
+        return [codes[lower] for lower in lowers]
+    except KeyError:
+        if len(codes) > _IS_WORD_KEPT:
+            codes.clear()
+        index, unknown = lookup.word_index, len(lookup.word_index)
+        flags = _word_flags(table, lookup.is_word)
+        for lemma, lower, word in zip(table.columns[LEMMA], lowers, flags, strict=True):
+            if lower not in codes:
+                codes[lower] = index.get(lemma or lower, unknown) if word else -1
+        return [codes[lower] for lower in lowers]
+
+
 def _passage_positions(table: TokenTable, is_word: dict[int, bool]) -> list[tuple[int, int]]:
     """`_passage_words` with each word's token index."""
     flags = _word_flags(table, is_word)
@@ -405,6 +541,8 @@ class _Lookup:
     bigram_rows: np.ndarray
     # lower-case form -> is a token of that form a word (see `_word_flags`)
     is_word: dict[int, bool] = field(default_factory=dict)
+    # lower-case form -> its index among the model's words, or -1 (see `_word_ids`)
+    word_codes: dict[int, int] = field(default_factory=dict)
 
     @classmethod
     def build(cls, model: ThemeModel, evidence_unigrams: set[int]) -> _Lookup:

@@ -348,6 +348,12 @@ def _outcome(doc: Doc) -> tuple[object, ...]:
     return doc.text, themes, doc._.agencies, doc._.stance, doc._.is_recommendation
 
 
+def _probabilities(doc: Doc) -> list[tuple[str, float]]:
+    from nlp.pipeline import rule_state
+
+    return sorted(rule_state(doc).scores.items())
+
+
 def test_tagging_in_batches_gives_what_one_doc_at_a_time_gives() -> None:
     # the components run over a batch at a time under nlp.pipe; nothing may carry over between
     # the docs of a batch, and the docs must come out in the order they went in
@@ -355,10 +361,11 @@ def test_tagging_in_batches_gives_what_one_doc_at_a_time_gives() -> None:
 
     texts = [e.text for e in load_examples(EVAL_SET, "dev", EXTRA_DEV)[:400]]
     nlp = build_pipeline()
-    single = [_outcome(nlp(text)) for text in texts]
-    batched = [_outcome(doc) for doc in nlp.pipe(iter(texts), batch_size=37)]
-    assert batched == single
-    assert sum(1 for _, themes, *_ in single if themes) > 200  # the passages do tag
+    single = [(_outcome(doc), _probabilities(doc)) for doc in map(nlp, texts)]
+    batched = [(_outcome(d), _probabilities(d)) for d in nlp.pipe(iter(texts), batch_size=37)]
+    assert batched == single  # the model's probabilities too, to the bit
+    assert sum(1 for _, scores in single if scores) > 200
+    assert sum(1 for (_, themes, *_), _ in single if themes) > 200  # the passages do tag
 
 
 def test_tagged_docs_are_freed_without_the_cycle_collector() -> None:

@@ -345,3 +345,65 @@ def test_training_products_in_blocks_are_the_dense_products(
     grad = rng.normal(size=(len(keys), 5)).astype(np.float32)
     np.testing.assert_allclose(x.dot(weights), dense @ weights, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(x.t_dot(grad, len(vocab)), dense.T @ grad, rtol=1e-5, atol=1e-6)
+
+
+def test_scores_from_words_for_a_batch_are_each_passage_scored_alone() -> None:
+    from nlp.evaluate import EVAL_SET, load_examples
+    from nlp.pipeline import token_table
+
+    nlp = new_pipeline()
+    model = nlp.get_pipe(THEMES_PIPE).model
+    assert model is not None
+    texts = [e.text for e in load_examples(EVAL_SET, "dev")[:150]] + ARRAY_PASSAGES
+    docs = [nlp(text) for text in texts]
+    tables = [token_table(doc) for doc in docs]
+    batch = model.word_scores(tables)
+    assert batch.shape == (len(texts), len(model.themes))
+    no_verdict = np.zeros((len(model.themes), len(RULE_FEATURES)), dtype=np.float32)
+    for doc, table, scores in zip(docs, tables, batch, strict=True):
+        alone = model.word_scores([table])[0]
+        assert np.array_equal(scores, alone), doc.text
+        from_rows = model.logits(model.doc_rows(doc), no_verdict)
+        np.testing.assert_allclose(
+            model.rule_part(no_verdict) + alone, from_rows, rtol=0, atol=1e-5
+        )
+    # the batch is not one passage's scores repeated
+    assert len({tuple(np.round(row, 3)) for row in batch}) > 100
+
+
+def test_the_verdict_part_is_the_rule_part_of_the_rules_verdict() -> None:
+    from nlp.evaluate import EVAL_SET, load_examples
+    from nlp.pipeline import resolve_themes, rule_state
+    from nlp.theme_model import rule_matrix
+
+    nlp = new_pipeline()
+    model = nlp.get_pipe(THEMES_PIPE).model
+    assert model is not None
+    texts = [e.text for e in load_examples(EVAL_SET, "dev")[:150]] + ARRAY_PASSAGES
+    seen: set[bytes] = set()
+    for doc in nlp.pipe(texts):
+        found = resolve_themes(doc, use_model=False)
+        hits = rule_state(doc).hits
+        verdict = rule_matrix(model.themes, found, hits)
+        seen.add(verdict.tobytes())
+        for _ in range(2):  # found, then taken from the cache
+            assert np.array_equal(model.verdict_part(found, hits), model.rule_part(verdict))
+    assert len(seen) > 50  # many different verdicts were checked
+
+
+def test_a_tokens_lemma_depends_only_on_its_lower_case_form() -> None:
+    # the model keeps each token's word index by its lower-case form (`_word_ids`), which is
+    # right only while the pipeline's lemma is a function of that form
+    from spacy.attrs import LEMMA, LOWER
+
+    from nlp.evaluate import EVAL_SET, EXTRA_DEV, load_examples
+
+    nlp = new_pipeline(theme_model="")
+    texts = [e.text for e in load_examples(EVAL_SET, "dev", EXTRA_DEV)[:3000]]
+    texts += ["BRUISING on the Baby's ear", "Bruising on the baby's EAR", "'S 's ’s Does does"]
+    lemma_of: dict[int, set[int]] = {}
+    for doc in nlp.pipe(texts):
+        for lemma, lower in doc.to_array([LEMMA, LOWER]).tolist():
+            lemma_of.setdefault(lower, set()).add(lemma)
+    assert len(lemma_of) > 5000
+    assert all(len(lemmas) == 1 for lemmas in lemma_of.values())
