@@ -310,8 +310,8 @@ class ThemeModel:
         self, tagged: dict[str, list[ThemeHit]], hits: Sequence[ThemeHit]
     ) -> np.ndarray:
         """`rule_part` of the passage's `rule_matrix`, found by the set of that matrix's cells
-        that are 1: most passages share a verdict with one seen before, and building the
-        matrix to look it up cost more than the rest of scoring them."""
+        that are 1: most passages share a verdict with one seen before, and building the whole
+        matrix only to look it up was a good share of the time the model took per passage."""
         index = self.theme_index
         width = len(RULE_FEATURES)
         cells: set[int] = set()
