@@ -119,9 +119,8 @@ class ThemeModel:
     # token arrays instead of building a string per word
     unigrams: dict[int, int] = field(default_factory=dict, compare=False, repr=False)
     bigrams: dict[tuple[int, int], int] = field(default_factory=dict, compare=False, repr=False)
-    # the rules' part of the scores, by the bytes of the rules' verdict matrix, and by the set
-    # of its cells that are 1 (see `verdict_part`)
-    rule_scores: dict[bytes, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
+    # the rules' part of the scores, by the set of the verdict matrix's cells that are 1 (see
+    # `verdict_part`)
     verdict_scores: dict[frozenset[int], np.ndarray] = field(
         default_factory=dict, compare=False, repr=False
     )
@@ -207,22 +206,7 @@ class ThemeModel:
         lookup = self.lookup
         if lookup is None:
             raise RuntimeError("bind the model to the pipeline's strings first")
-        words = _passage_words(table or TokenTable(doc), lookup.is_word)
-        # each word as its index among the model's words (`unknown` when it has none), then
-        # every unigram and bigram found by array lookups: a dict lookup per adjacent pair in
-        # Python cost more than the rest of scoring together
-        index, unknown = lookup.word_index, len(lookup.word_index)
-        ids = np.array([index.get(word, unknown) for word in words], dtype=np.int64)
-        if not len(ids):
-            return ids
-        unigrams = lookup.unigram_rows[ids]
-        pairs = ids[:-1] * (unknown + 1) + ids[1:]
-        at = lookup.bigram_codes.searchsorted(pairs)
-        found = lookup.bigram_codes[at] == pairs
-        rows = np.concatenate((unigrams[unigrams >= 0], lookup.bigram_rows[at[found]]))
-        rows.sort()
-        if len(rows) > 1:
-            rows = rows[np.concatenate(([True], rows[1:] != rows[:-1]))]
+        _, rows = self._block_rows([_word_ids(table or TokenTable(doc), lookup)])
         return rows
 
     def word_scores(self, tables: Sequence[TokenTable]) -> np.ndarray:
@@ -296,15 +280,9 @@ class ThemeModel:
 
     def rule_part(self, rules: np.ndarray) -> np.ndarray:
         """Each theme's bias plus what the rules' verdict adds to its score."""
-        # the same for every passage with the same verdicts (most have few)
-        key = rules.tobytes()
-        z = self.rule_scores.get(key)
-        if z is None:
-            z = self.bias + rules @ self.rules + (rules * self.rules_by_theme).sum(axis=1)
-            if len(self.rule_scores) >= RULE_SCORES_KEPT:
-                self.rule_scores.clear()
-            self.rule_scores[key] = z
-        return z
+        return np.asarray(
+            self.bias + rules @ self.rules + (rules * self.rules_by_theme).sum(axis=1)
+        )
 
     def verdict_part(
         self, tagged: dict[str, list[ThemeHit]], hits: Sequence[ThemeHit]
@@ -473,22 +451,10 @@ def _word_flags(table: TokenTable, is_word: dict[int, bool]) -> list[bool]:
         return [is_word[lower] for lower in lowers]
 
 
-def _passage_words(table: TokenTable, is_word: dict[int, bool]) -> list[int]:
-    """The passage's words as in `passage_keys`, as string ids: a token's lemma, or its
-    lower-case form if it has none."""
-    flags = _word_flags(table, is_word)
-    columns = table.columns
-    return [
-        lemma or lower
-        for lemma, lower, word in zip(columns[LEMMA], columns[LOWER], flags, strict=True)
-        if word
-    ]
-
-
 def _word_ids(table: TokenTable, lookup: _Lookup) -> list[int]:
-    """Per token, the index among the model's words of what `_passage_words` makes of it (K,
-    the number of words, for a word the model does not know; -1 for a token that is not a
-    word), from one dict lookup per token.
+    """Per token, the index among the model's words of the word `passage_keys` reads there (its
+    lemma, or its lower-case form if it has none; K, the number of words, for a word the model
+    does not know; -1 for a token that is not a word), from one dict lookup per token.
 
     That depends only on the token's lower-case form, since the pipeline's lemma does (the
     lookup lemmatizer lower-cases first; a test checks it), so it is kept by that form.
@@ -510,7 +476,8 @@ def _word_ids(table: TokenTable, lookup: _Lookup) -> list[int]:
 
 
 def _passage_positions(table: TokenTable, is_word: dict[int, bool]) -> list[tuple[int, int]]:
-    """`_passage_words` with each word's token index."""
+    """The passage's words as in `passage_keys` (a token's lemma, or its lower-case form if it
+    has none), as string ids, each with its token index."""
     flags = _word_flags(table, is_word)
     columns = table.columns
     return [
