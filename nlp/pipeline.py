@@ -704,6 +704,11 @@ def _apply_model(
             if evidence is None:
                 evidence = model.doc_evidence_rows(doc, table)
             spans = model.evidence(evidence, theme)
+            if not spans:
+                # raised by the rules' verdict on another theme, not by words: that theme's
+                # evidence is this one's
+                source = model.strongest_source(found, column)
+                spans = [(h.start, h.end) for h in found[source]] if source else []
             out[theme] = [ThemeHit(theme, s, e, weak=True, cue="model") for s, e in spans]
     return out
 

@@ -4,16 +4,19 @@ The rules know what they matched and whether a negation or hypothesis ruled it o
 for the wordings someone wrote down. The classifier sees every passage as a bag of lemma
 unigrams and bigrams, and also sees the rules' verdict for each theme (tagged, tagged on strong
 evidence, mentioned but ruled out, mentioned at all), with one set of weights for that verdict
-shared by all themes plus a per-theme adjustment. So a theme the rules found keeps its tag
-unless the rest of the passage speaks against it, and a theme the rules missed can still be
-tagged when its words are there.
+shared by all themes plus a per-theme adjustment, and weights from the verdict on every theme to
+each theme's score (themes are labelled together: coercive control with domestic abuse, a
+pre-birth assessment with injury to babies). So a theme the rules found keeps its tag unless the
+rest of the passage speaks against it, and a theme the rules missed can still be tagged when its
+words are there.
 
 Beside each theme's own word weights there is a small hidden layer shared by all themes. It
 learns what many themes have in common: that a passage is a table of figures, a list of who
 attended, or a denial, so a theme's words there do not make it about the theme. On batches
 scored before any tuning it halved the negated or passing mentions tagged.
 
-A tag the model adds has evidence too: the words in the passage that pushed its score up most.
+A tag the model adds has evidence too: the words in the passage that pushed its score up most,
+or, when no word did, the evidence of the theme whose verdict raised it.
 
 Weights live in `nlp/theme_model.npz`, trained by `reviewlens train` on the dev passages only
 (deterministic: word weights from zero, the hidden layer from a fixed seed); the pipeline uses
@@ -46,7 +49,7 @@ if TYPE_CHECKING:
     from nlp.pipeline import ThemeHit
 
 MODEL_PATH = Path(__file__).resolve().parent / "theme_model.npz"
-FEATURE_VERSION = 2
+FEATURE_VERSION = 3
 # the rules' verdict on one theme in one passage, as the model sees it
 RULE_FEATURES = ("tagged", "strong", "ruled_out", "counted")
 EVIDENCE_WORDS = 3
@@ -110,6 +113,8 @@ class ThemeModel:
     bias: np.ndarray  # themes
     rules: np.ndarray  # RULE_FEATURES, shared by all themes
     rules_by_theme: np.ndarray  # themes x RULE_FEATURES
+    # (themes * RULE_FEATURES) x themes: each theme's score from the verdict on every theme
+    rules_across: np.ndarray
     hidden: np.ndarray  # vocab x units, shared by all themes
     hidden_bias: np.ndarray  # units
     hidden_out: np.ndarray  # units x themes
@@ -165,6 +170,7 @@ class ThemeModel:
                 bias=data["bias"].astype(np.float32),
                 rules=data["rules"].astype(np.float32),
                 rules_by_theme=data["rules_by_theme"].astype(np.float32),
+                rules_across=data["rules_across"].astype(np.float32),
                 hidden=data["hidden"].astype(np.float32),
                 hidden_bias=data["hidden_bias"].astype(np.float32),
                 hidden_out=data["hidden_out"].astype(np.float32),
@@ -183,6 +189,7 @@ class ThemeModel:
             "bias": self.bias.astype(np.float32),
             "rules": self.rules.astype(np.float32),
             "rules_by_theme": self.rules_by_theme.astype(np.float32),
+            "rules_across": self.rules_across.astype(np.float32),
             "hidden": self.hidden.astype(np.float16),
             "hidden_bias": self.hidden_bias.astype(np.float32),
             "hidden_out": self.hidden_out.astype(np.float32),
@@ -279,9 +286,14 @@ class ThemeModel:
         return out
 
     def rule_part(self, rules: np.ndarray) -> np.ndarray:
-        """Each theme's bias plus what the rules' verdict adds to its score."""
+        """Each theme's bias plus what the rules' verdict adds to its score: the verdict on the
+        theme itself, and the verdict on every theme (labels go together: coercive control is
+        domestic abuse, a pre-birth assessment is about injury to babies)."""
         return np.asarray(
-            self.bias + rules @ self.rules + (rules * self.rules_by_theme).sum(axis=1)
+            self.bias
+            + rules @ self.rules
+            + (rules * self.rules_by_theme).sum(axis=1)
+            + rules.reshape(-1) @ self.rules_across
         )
 
     def verdict_part(
@@ -314,6 +326,23 @@ class ThemeModel:
                 self.verdict_scores.clear()
             self.verdict_scores[key] = z
         return z
+
+    def strongest_source(self, tagged: dict[str, list[ThemeHit]], column: int) -> str | None:
+        """The theme tagged by the rules whose verdict raises this column's score most, if any
+        raises it."""
+        width = len(RULE_FEATURES)
+        best: tuple[float, str] | None = None
+        for theme, hits in tagged.items():
+            row = self.theme_index.get(theme)
+            if row is None or not hits:
+                continue
+            cells = [row * width]
+            if any(not h.weak for h in hits):
+                cells.append(row * width + 1)
+            raised = float(self.rules_across[cells, column].sum())
+            if raised > 0 and (best is None or raised > best[0]):
+                best = (raised, theme)
+        return best[1] if best else None
 
     def logits(self, rows: Sequence[int] | np.ndarray, rules: np.ndarray) -> np.ndarray:
         """Each theme's score before the sigmoid, from the passage's vocabulary rows and the

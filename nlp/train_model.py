@@ -156,6 +156,7 @@ def fit(
         np.zeros(n_themes, f32),  # bias
         np.zeros(len(RULE_FEATURES), f32),  # rules, shared
         np.zeros((n_themes, len(RULE_FEATURES)), f32),  # rules, per theme
+        np.zeros((n_themes * len(RULE_FEATURES), n_themes), f32),  # rules, across themes
         start.normal(0.0, 0.05, (len(vocab), HIDDEN)).astype(f32),  # hidden
         np.zeros(HIDDEN, f32),  # hidden bias
         start.normal(0.0, 0.05, (HIDDEN, n_themes)).astype(f32),  # hidden out
@@ -163,14 +164,15 @@ def fit(
     first = [np.zeros_like(p) for p in params]
     second = [np.zeros_like(p) for p in params]
     rules32 = rules.astype(f32)
+    flat = rules32.reshape(n, n_themes * len(RULE_FEATURES))
     gold32 = gold.astype(f32)
     seen = 2 * n  # each passage with and without the rules' verdict
     for step in range(1, STEPS + 1):
-        words, bias, shared, own, hidden, hidden_bias, hidden_out = params
+        words, bias, shared, own, across, hidden, hidden_bias, hidden_out = params
         units = x.dot(hidden) + hidden_bias
         active = np.maximum(units, 0.0)
         plain = x.dot(words) + bias + active @ hidden_out
-        with_rules = plain + rules32 @ shared + (rules32 * own[None]).sum(axis=2)
+        with_rules = plain + rules32 @ shared + (rules32 * own[None]).sum(axis=2) + flat @ across
         err_rules = sigmoid(with_rules) - gold32
         err = err_rules + sigmoid(plain) - gold32
         err_units = (err @ hidden_out.T) * (units > 0)
@@ -179,6 +181,7 @@ def fit(
             err.sum(axis=0) / seen,
             np.einsum("pt,ptk->k", err_rules, rules32) / seen,
             np.einsum("pt,ptk->tk", err_rules, rules32) / seen + l2 * own / seen,
+            flat.T @ err_rules / seen + l2 * across / seen,
             x.t_dot(err_units, len(vocab)) / seen + l2 * hidden / seen,
             err_units.sum(axis=0) / seen,
             active.T @ err / seen + l2 * hidden_out / seen,
@@ -195,11 +198,13 @@ def fit(
 def predict(
     vocab: dict[str, int], params: list[np.ndarray], keys: list[list[str]], rules: np.ndarray
 ) -> np.ndarray:
-    words, bias, shared, own, hidden, hidden_bias, hidden_out = params
+    words, bias, shared, own, across, hidden, hidden_bias, hidden_out = params
     x = _Sparse(keys, vocab)
     rules32 = rules.astype(np.float32)
     z = x.dot(words) + bias + np.maximum(x.dot(hidden) + hidden_bias, 0.0) @ hidden_out
-    return sigmoid(z + rules32 @ shared + (rules32 * own[None]).sum(axis=2))
+    verdict = rules32 @ shared + (rules32 * own[None]).sum(axis=2)
+    flat = rules32.reshape(len(rules32), rules32.shape[1] * rules32.shape[2])
+    return sigmoid(z + verdict + flat @ across)
 
 
 @dataclass(frozen=True)
@@ -347,7 +352,7 @@ def train(
         echo("the model falls short of the rules on dev; removing any weights file (rules alone)")
         out.unlink(missing_ok=True)
         return 0
-    vocab, (words, bias, shared, own, hidden, hidden_bias, hidden_out) = fit(
+    vocab, (words, bias, shared, own, across, hidden, hidden_bias, hidden_out) = fit(
         data.keys, data.rules, data.gold, l2
     )
     model = ThemeModel(
@@ -357,6 +362,7 @@ def train(
         bias=bias.astype(np.float32),
         rules=shared.astype(np.float32),
         rules_by_theme=own.astype(np.float32),
+        rules_across=across.astype(np.float32),
         hidden=hidden,
         hidden_bias=hidden_bias,
         hidden_out=hidden_out,

@@ -27,9 +27,11 @@ def write_model(
     veto: dict[str, float] | None = None,
     units: dict[str, float] | None = None,
     unit_out: dict[str, float] | None = None,
+    across: dict[tuple[str, str], float] | None = None,
 ) -> Path:
-    """A hand-set model: a bias per theme, some word weights, a weight on the rules' tag, and
-    optionally one hidden unit (`units`: word -> weight into it; `unit_out`: theme -> weight out).
+    """A hand-set model: a bias per theme, some word weights, a weight on the rules' tag,
+    optionally one hidden unit (`units`: word -> weight into it; `unit_out`: theme -> weight out)
+    and weights from the rules' tag of one theme to another's score (`across`: (from, to)).
     """
     shared = np.zeros(len(RULE_FEATURES), dtype=np.float32)
     shared[RULE_FEATURES.index("tagged")] = trust_rules
@@ -48,6 +50,10 @@ def write_model(
         hidden[vocab.index(key), 0] = weight
     for theme, weight in (unit_out or {}).items():
         hidden_out[0, THEMES.index(theme)] = weight
+    across_weights = np.zeros((len(THEMES) * len(RULE_FEATURES), len(THEMES)), dtype=np.float32)
+    for (source, target), weight in (across or {}).items():
+        cell = THEMES.index(source) * len(RULE_FEATURES) + RULE_FEATURES.index("tagged")
+        across_weights[cell, THEMES.index(target)] = weight
     ThemeModel(
         themes=THEMES,
         vocab={k: i for i, k in enumerate(vocab)},
@@ -55,6 +61,7 @@ def write_model(
         bias=np.full(len(THEMES), bias, dtype=np.float32),
         rules=shared,
         rules_by_theme=own,
+        rules_across=across_weights,
         hidden=hidden,
         hidden_bias=np.zeros(width, dtype=np.float32),
         hidden_out=hidden_out,
@@ -92,6 +99,22 @@ def test_the_model_adds_a_theme_the_rules_missed_with_its_words_as_evidence(
     assert all(h.cue == "model" for h in doc._.themes["neglect"])
     # one word alone is not enough at this bias
     assert "neglect" not in nlp("Her uniform was unwashed.")._.themes
+
+
+def test_the_rules_verdict_on_one_theme_can_tag_another_with_its_evidence(
+    tmp_path: Path, taxonomy: Taxonomy
+) -> None:
+    path = write_model(tmp_path / "m.npz", {}, across={("bruising", "neglect"): 8.0})
+    nlp = new_pipeline(taxonomy, theme_model=str(path))
+    doc = nlp("The bruise on her cheek was not explained.")
+    assert set(doc._.themes) == {"bruising", "neglect"}
+    assert [doc[h.start : h.end].text for h in doc._.themes["neglect"]] == ["bruise"]
+    assert all(h.cue == "model" for h in doc._.themes["neglect"])
+    # a bruise the rules ruled out raises nothing
+    assert set(nlp("There was no bruise on her cheek.")._.themes) == set()
+    without = write_model(tmp_path / "plain.npz", {})
+    plain = new_pipeline(taxonomy, theme_model=str(without))
+    assert set(plain("The bruise on her cheek was not explained.")._.themes) == {"bruising"}
 
 
 def test_the_model_can_overrule_a_rules_tag(tmp_path: Path, taxonomy: Taxonomy) -> None:
@@ -317,6 +340,24 @@ def test_each_source_of_dev_passages_is_scored_on_its_own() -> None:
     assert second.f1 == 1.0
     (pooled,) = by_source(examples, predicted, np.array([0, 0, 0]))
     assert pooled.recall == pytest.approx(2 / 3)
+
+
+def test_training_learns_a_theme_from_the_verdict_on_another() -> None:
+    # every passage has the same words; the second theme is labelled exactly where the rules
+    # tagged the first, so only the weights across themes can tell its passages apart
+    from nlp.train_model import fit, predict
+
+    rng = np.random.default_rng(3)
+    n = 60
+    first_tagged = rng.random(n) < 0.5
+    rules = np.zeros((n, 2, len(RULE_FEATURES)), dtype=np.float32)
+    rules[first_tagged, 0, RULE_FEATURES.index("tagged")] = 1.0
+    gold = np.stack([first_tagged, first_tagged], axis=1).astype(np.float32)
+    keys = [["u:same"]] * n
+    vocab, params = fit(keys, rules, gold, l2=1.0)
+    probabilities = predict(vocab, params, keys, rules)
+    assert probabilities[first_tagged, 1].min() > 0.8
+    assert probabilities[~first_tagged, 1].max() < 0.5  # the copy without the verdict: 50-50
 
 
 @pytest.mark.parametrize("block", [1, 3, 64])
