@@ -308,9 +308,7 @@ class ThemeModel:
         for theme, theme_hits in tagged.items():
             row = index.get(theme)
             if row is not None:
-                cells.add(row * width)
-                if any(not h.weak for h in theme_hits):
-                    cells.add(row * width + 1)
+                cells.update(_tagged_cells(row, theme_hits))
         for hit in hits:
             row = index.get(hit.theme)
             if row is not None:
@@ -330,16 +328,12 @@ class ThemeModel:
     def strongest_source(self, tagged: dict[str, list[ThemeHit]], column: int) -> str | None:
         """The theme tagged by the rules whose verdict raises this column's score most, if any
         raises it."""
-        width = len(RULE_FEATURES)
         best: tuple[float, str] | None = None
         for theme, hits in tagged.items():
             row = self.theme_index.get(theme)
             if row is None or not hits:
                 continue
-            cells = [row * width]
-            if any(not h.weak for h in hits):
-                cells.append(row * width + 1)
-            raised = float(self.rules_across[cells, column].sum())
+            raised = float(self.rules_across[_tagged_cells(row, hits), column].sum())
             if raised > 0 and (best is None or raised > best[0]):
                 best = (raised, theme)
         return best[1] if best else None
@@ -448,6 +442,13 @@ class ThemeModel:
             if len(spans) == limit:
                 break
         return sorted(spans)
+
+
+def _tagged_cells(row: int, hits: Sequence[ThemeHit]) -> list[int]:
+    """The cells of the flattened verdict that are 1 for a theme the rules tagged with `hits`:
+    tagged, and tagged on strong evidence when any hit is not weak (see `rule_matrix`)."""
+    first = row * len(RULE_FEATURES)
+    return [first, first + 1] if any(not h.weak for h in hits) else [first]
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
