@@ -1,0 +1,204 @@
+"""How far careful labellers agree with the evaluation set's labels, and with each other.
+
+A micro-F1 target says little until it is set beside what labelling itself agrees on. Three
+labellers relabelled 399 dev passages (the 239 of `passages.jsonl` and the 160 extra passages
+`x64451`-`x64610`), each working alone from THEMES.md and the labelling rule, shown the texts
+shuffled together under neutral ids and never shown the set's labels or each other's. Their labels
+are in `relabelled.jsonl`; heldout passages were not relabelled.
+
+    python -m nlp.eval.agreement [--per-theme]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from itertools import combinations
+from pathlib import Path
+
+from nlp.eval.check import THEME_IDS
+
+EVAL_DIR = Path(__file__).resolve().parent
+RELABELLED_PATH = EVAL_DIR / "relabelled.jsonl"
+SOURCES = (
+    ("evaluation set dev", EVAL_DIR / "passages.jsonl"),
+    ("extra dev", EVAL_DIR / "extra_dev.jsonl"),
+)
+SET_LABELS = "the set"
+MAJORITY = "majority of the labellers"
+
+
+@dataclass(frozen=True)
+class Labels:
+    themes: frozenset[str]
+    not_tagged: frozenset[str]
+
+
+# labeller -> passage id -> labels
+Labelling = dict[str, dict[str, Labels]]
+
+
+@dataclass(frozen=True)
+class Agreement:
+    tp: int
+    fp: int
+    fn: int
+    # of the reference's negated or passing mentions, how many the other labelling tagged
+    negated: int
+    negated_tagged: int
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+
+    @property
+    def f1(self) -> float:
+        return 2 * self.tp / (2 * self.tp + self.fp + self.fn) if self.tp else 0.0
+
+    def __str__(self) -> str:
+        return (
+            f"micro-F1 {self.f1:.3f} (P {self.precision:.3f} R {self.recall:.3f}), "
+            f"negated/passing tagged {self.negated_tagged}/{self.negated}"
+        )
+
+
+def agreement(
+    reference: Mapping[str, Labels], other: Mapping[str, Labels], ids: Iterable[str]
+) -> Agreement:
+    """`other` scored as if it were a tagger and `reference` the gold labels."""
+    tp = fp = fn = negated = negated_tagged = 0
+    for passage in ids:
+        gold, seen = reference[passage], other[passage]
+        tp += len(gold.themes & seen.themes)
+        fp += len(seen.themes - gold.themes)
+        fn += len(gold.themes - seen.themes)
+        negated += len(gold.not_tagged)
+        negated_tagged += len(gold.not_tagged & seen.themes)
+    return Agreement(tp, fp, fn, negated, negated_tagged)
+
+
+def majority(labellings: Iterable[Mapping[str, Labels]]) -> dict[str, Labels]:
+    """Per passage, the themes more than half the labellers tagged (and likewise for mentions)."""
+    labellings = list(labellings)
+    need = len(labellings) // 2 + 1
+    out: dict[str, Labels] = {}
+    for passage in labellings[0]:
+        themes = Counter(t for lab in labellings for t in lab[passage].themes)
+        mentions = Counter(t for lab in labellings for t in lab[passage].not_tagged)
+        out[passage] = Labels(
+            frozenset(t for t, n in themes.items() if n >= need),
+            frozenset(t for t, n in mentions.items() if n >= need),
+        )
+    return out
+
+
+def _labels(record: Mapping[str, object]) -> Labels:
+    themes = record.get("themes", [])
+    mentions = record.get("mentions_not_tagged", [])
+    assert isinstance(themes, list) and isinstance(mentions, list)
+    return Labels(frozenset(map(str, themes)), frozenset(map(str, mentions)))
+
+
+def load_set_labels() -> tuple[dict[str, Labels], dict[str, str], dict[str, str]]:
+    """(labels, split, source name) of every passage in the evaluation set's two files."""
+    labels: dict[str, Labels] = {}
+    splits: dict[str, str] = {}
+    sources: dict[str, str] = {}
+    for name, path in SOURCES:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                record = json.loads(line)
+                labels[record["id"]] = _labels(record)
+                splits[record["id"]] = record["split"]
+                sources[record["id"]] = name
+    return labels, splits, sources
+
+
+def load_relabelled(path: Path = RELABELLED_PATH) -> Labelling:
+    out: Labelling = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        record = json.loads(line)
+        labels = _labels(record)
+        unknown = sorted((labels.themes | labels.not_tagged) - set(THEME_IDS))
+        if unknown:
+            raise ValueError(f"{path.name}:{number}: unknown theme ids {unknown}")
+        if labels.themes & labels.not_tagged:
+            raise ValueError(f"{path.name}:{number}: a theme is both tagged and not tagged")
+        by_id = out.setdefault(record["labeller"], {})
+        if record["id"] in by_id:
+            raise ValueError(f"{path.name}:{number}: {record['id']} labelled twice")
+        by_id[record["id"]] = labels
+    passages = {frozenset(by_id) for by_id in out.values()}
+    if len(passages) > 1:
+        raise ValueError(f"{path.name}: the labellers did not all label the same passages")
+    return out
+
+
+def report(per_theme: bool = False) -> list[str]:
+    """The lines `python -m nlp.eval.agreement` prints."""
+    set_labels, splits, sources = load_set_labels()
+    relabelled = load_relabelled()
+    names = sorted(relabelled)
+    passages = sorted(relabelled[names[0]])
+    held = [p for p in passages if splits.get(p) != "dev"]
+    if held:
+        raise ValueError(f"relabelled passages must be dev passages: {held[:5]}")
+    combined = majority(relabelled[n] for n in names)
+    lines: list[str] = []
+    for source, _ in SOURCES:
+        ids = [p for p in passages if sources[p] == source]
+        if not ids:
+            continue
+        lines.append(f"{source}: {len(ids)} passages")
+        for name in names:
+            lines.append(
+                f"  {name} against {SET_LABELS}: {agreement(set_labels, relabelled[name], ids)}"
+            )
+        lines.append(f"  {MAJORITY} against {SET_LABELS}: {agreement(set_labels, combined, ids)}")
+        for first, second in combinations(names, 2):
+            pair = agreement(relabelled[first], relabelled[second], ids)
+            lines.append(f"  {second} against {first}: {pair}")
+        if per_theme:
+            lines += _theme_differences(set_labels, combined, ids)
+    return lines
+
+
+def _theme_differences(
+    set_labels: Mapping[str, Labels], combined: Mapping[str, Labels], ids: list[str]
+) -> list[str]:
+    only_set: Counter[str] = Counter()
+    only_majority: Counter[str] = Counter()
+    for passage in ids:
+        only_set.update(set_labels[passage].themes - combined[passage].themes)
+        only_majority.update(combined[passage].themes - set_labels[passage].themes)
+    lines = ["  tagged by the set only: " + _counts(only_set)]
+    lines.append("  tagged by the labellers only: " + _counts(only_majority))
+    return lines
+
+
+def _counts(counter: Counter[str]) -> str:
+    return ", ".join(f"{theme} {n}" for theme, n in counter.most_common()) or "none"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--per-theme", action="store_true", help="themes on which the set and labellers differ"
+    )
+    args = parser.parse_args(argv)
+    for line in report(args.per_theme):
+        print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
