@@ -6,6 +6,11 @@ labellers relabelled 399 dev passages (the 239 of `passages.jsonl` and the 160 e
 shuffled together under neutral ids and never shown the set's labels or each other's. Their labels
 are in `relabelled.jsonl`; heldout passages were not relabelled.
 
+`second_reading.jsonl` is a second reading, the same way, of the 19,062 extra passages
+`x45382`-`x64450` (one labeller per 400 passages): it says how consistent the extra passages'
+labels are over far more passages than three labellers could read. The tagger is not trained on
+it (see nlp/README.md for what training on it did).
+
     python -m nlp.eval.agreement [--per-theme]
 """
 
@@ -23,6 +28,7 @@ from nlp.eval.check import THEME_IDS
 
 EVAL_DIR = Path(__file__).resolve().parent
 RELABELLED_PATH = EVAL_DIR / "relabelled.jsonl"
+SECOND_READING_PATH = EVAL_DIR / "second_reading.jsonl"
 SOURCES = (
     ("evaluation set dev", EVAL_DIR / "passages.jsonl"),
     ("extra dev", EVAL_DIR / "extra_dev.jsonl"),
@@ -122,18 +128,14 @@ def load_set_labels() -> tuple[dict[str, Labels], dict[str, str], dict[str, str]
 
 
 def load_relabelled(path: Path = RELABELLED_PATH) -> Labelling:
+    """Each labeller's labels, checked: known theme ids, one label per passage per labeller."""
     out: Labelling = {}
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
         record = json.loads(line)
-        labels = _labels(record)
-        unknown = sorted((labels.themes | labels.not_tagged) - set(THEME_IDS))
-        if unknown:
-            raise ValueError(f"{path.name}:{number}: unknown theme ids {unknown}")
-        if labels.themes & labels.not_tagged:
-            raise ValueError(f"{path.name}:{number}: a theme is both tagged and not tagged")
-        by_id = out.setdefault(record["labeller"], {})
+        labels = _checked(record, path, number)
+        by_id = out.setdefault(str(record.get("labeller", "")), {})
         if record["id"] in by_id:
             raise ValueError(f"{path.name}:{number}: {record['id']} labelled twice")
         by_id[record["id"]] = labels
@@ -141,6 +143,24 @@ def load_relabelled(path: Path = RELABELLED_PATH) -> Labelling:
     if len(passages) > 1:
         raise ValueError(f"{path.name}: the labellers did not all label the same passages")
     return out
+
+
+def load_second_reading(path: Path = SECOND_READING_PATH) -> dict[str, Labels]:
+    """The second reading of extra passages, checked as `load_relabelled` checks its labels."""
+    labelling = load_relabelled(path)
+    if len(labelling) != 1:
+        raise ValueError(f"{path.name}: a second reading is one labelling, not {sorted(labelling)}")
+    return next(iter(labelling.values()))
+
+
+def _checked(record: Mapping[str, object], path: Path, number: int) -> Labels:
+    labels = _labels(record)
+    unknown = sorted((labels.themes | labels.not_tagged) - set(THEME_IDS))
+    if unknown:
+        raise ValueError(f"{path.name}:{number}: unknown theme ids {unknown}")
+    if labels.themes & labels.not_tagged:
+        raise ValueError(f"{path.name}:{number}: a theme is both tagged and not tagged")
+    return labels
 
 
 def report(per_theme: bool = False) -> list[str]:
@@ -169,19 +189,31 @@ def report(per_theme: bool = False) -> list[str]:
             lines.append(f"  {second} against {first}: {pair}")
         if per_theme:
             lines += _theme_differences(set_labels, combined, ids)
+    reread = load_second_reading()
+    held = [p for p in reread if splits.get(p) != "dev" or sources[p] != SOURCES[1][0]]
+    if held:
+        raise ValueError(f"the second reading must be of extra dev passages: {held[:5]}")
+    ids = sorted(reread)
+    lines.append(f"extra dev, second reading: {len(ids)} passages")
+    lines.append(f"  second reading against {SET_LABELS}: {agreement(set_labels, reread, ids)}")
+    if per_theme:
+        lines += _theme_differences(set_labels, reread, ids, "the second reading")
     return lines
 
 
 def _theme_differences(
-    set_labels: Mapping[str, Labels], combined: Mapping[str, Labels], ids: list[str]
+    set_labels: Mapping[str, Labels],
+    other: Mapping[str, Labels],
+    ids: list[str],
+    name: str = "the labellers",
 ) -> list[str]:
     only_set: Counter[str] = Counter()
-    only_majority: Counter[str] = Counter()
+    only_other: Counter[str] = Counter()
     for passage in ids:
-        only_set.update(set_labels[passage].themes - combined[passage].themes)
-        only_majority.update(combined[passage].themes - set_labels[passage].themes)
+        only_set.update(set_labels[passage].themes - other[passage].themes)
+        only_other.update(other[passage].themes - set_labels[passage].themes)
     lines = ["  tagged by the set only: " + _counts(only_set)]
-    lines.append("  tagged by the labellers only: " + _counts(only_majority))
+    lines.append(f"  tagged by {name} only: " + _counts(only_other))
     return lines
 
 

@@ -10,7 +10,13 @@ from pathlib import Path
 import pytest
 
 from nlp.eval import agreement
-from nlp.eval.agreement import Labels, load_relabelled, load_set_labels, majority
+from nlp.eval.agreement import (
+    Labels,
+    load_relabelled,
+    load_second_reading,
+    load_set_labels,
+    majority,
+)
 
 
 def _labels(themes: str = "", mentions: str = "") -> Labels:
@@ -86,3 +92,25 @@ def test_report_scores_each_labeller_against_the_set_and_each_other() -> None:
             )
         assert any("majority of the labellers against the set" in line for line in block)
     assert any(line.strip().startswith("tagged by the labellers only:") for line in lines)
+
+
+def test_the_second_reading_covers_extra_dev_passages_only() -> None:
+    second = load_second_reading()
+    _, splits, sources = load_set_labels()
+    assert len(second) > 10_000
+    assert {splits[p] for p in second} == {"dev"}
+    assert {sources[p] for p in second} == {"extra dev"}
+    lines = agreement.report()
+    line = next(x for x in lines if x.strip().startswith("second reading against the set:"))
+    assert "micro-F1 0." in line
+
+
+def test_a_second_reading_with_labeller_names_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "second.jsonl"
+    rows = [
+        {"id": "x0001", "labeller": name, "themes": [], "mentions_not_tagged": []}
+        for name in ("a1", "a2")
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    with pytest.raises(ValueError, match="one labelling"):
+        load_second_reading(path)
