@@ -108,7 +108,8 @@ def majority(labellings: Iterable[Mapping[str, Labels]]) -> dict[str, Labels]:
 def _labels(record: Mapping[str, object]) -> Labels:
     themes = record.get("themes", [])
     mentions = record.get("mentions_not_tagged", [])
-    assert isinstance(themes, list) and isinstance(mentions, list)
+    if not isinstance(themes, list) or not isinstance(mentions, list):
+        raise ValueError(f"{record.get('id')}: themes and mentions_not_tagged must be lists")
     return Labels(frozenset(map(str, themes)), frozenset(map(str, mentions)))
 
 

@@ -76,6 +76,8 @@ def test_bad_relabelling_files_are_refused_with_the_line(tmp_path: Path) -> None
         load_relabelled(write({**good, "mentions_not_tagged": ["neglect"]}))
     with pytest.raises(ValueError, match="p0001 labelled twice"):
         load_relabelled(write(good, good))
+    with pytest.raises(ValueError, match="p0001: themes and mentions_not_tagged must be lists"):
+        load_relabelled(write({**good, "themes": "neglect"}))
     with pytest.raises(ValueError, match="did not all label the same passages"):
         load_relabelled(write(good, {**good, "labeller": "a2", "id": "p0002"}))
 
