@@ -25,6 +25,7 @@ from itertools import combinations
 from pathlib import Path
 
 from nlp.eval.check import THEME_IDS
+from nlp.evaluate import ThemeScore
 
 EVAL_DIR = Path(__file__).resolve().parent
 RELABELLED_PATH = EVAL_DIR / "relabelled.jsonl"
@@ -47,26 +48,13 @@ class Labels:
 Labelling = dict[str, dict[str, Labels]]
 
 
-@dataclass(frozen=True)
-class Agreement:
-    tp: int
-    fp: int
-    fn: int
+@dataclass
+class Agreement(ThemeScore):
+    """The tagger's micro scores (`ThemeScore`), for one labelling read as a tagger of another."""
+
     # of the reference's negated or passing mentions, how many the other labelling tagged
-    negated: int
-    negated_tagged: int
-
-    @property
-    def precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
-
-    @property
-    def recall(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
-
-    @property
-    def f1(self) -> float:
-        return 2 * self.tp / (2 * self.tp + self.fp + self.fn) if self.tp else 0.0
+    negated: int = 0
+    negated_tagged: int = 0
 
     def __str__(self) -> str:
         return (
@@ -87,7 +75,7 @@ def agreement(
         fn += len(gold.themes - seen.themes)
         negated += len(gold.not_tagged)
         negated_tagged += len(gold.not_tagged & seen.themes)
-    return Agreement(tp, fp, fn, negated, negated_tagged)
+    return Agreement(tp=tp, fp=fp, fn=fn, negated=negated, negated_tagged=negated_tagged)
 
 
 def majority(labellings: Iterable[Mapping[str, Labels]]) -> dict[str, Labels]:
