@@ -91,11 +91,11 @@ def rule_matrix(
     """themes x RULE_FEATURES: the rules' verdict on every theme for one passage."""
     index = _theme_index(tuple(themes))
     out = np.zeros((len(themes), len(RULE_FEATURES)), dtype=np.float32)
+    cells = out.reshape(-1)  # a view: the flattened verdict `_tagged_cells` indexes
     for theme, theme_hits in tagged.items():
         row = index.get(theme)
         if row is not None:
-            out[row, 0] = 1.0
-            out[row, 1] = float(any(not h.weak for h in theme_hits))
+            cells[_tagged_cells(row, theme_hits)] = 1.0
     for hit in hits:
         row = index.get(hit.theme)
         if row is not None:
