@@ -176,6 +176,7 @@ def evaluate(split: str, as_json: bool, show_errors: bool, check_targets: bool) 
 def train(check: bool, out: Path | None) -> None:
     """Train the theme classifier on the dev passages of the evaluation set.
 
+    Each extra passage is learned with the themes both its writer and its second reading tagged.
     Deterministic: the same labelled set and taxonomy give the same weights. The weights are
     written unless the cross-validated micro-F1 is below the rules alone.
     """

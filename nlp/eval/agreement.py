@@ -6,10 +6,10 @@ labellers relabelled 399 dev passages (the 239 of `passages.jsonl` and the 160 e
 shuffled together under neutral ids and never shown the set's labels or each other's. Their labels
 are in `relabelled.jsonl`; heldout passages were not relabelled.
 
-`second_reading.jsonl` is a second reading, the same way, of the 19,062 extra passages
-`x45382`-`x64450` (one labeller per 400 passages): it says how consistent the extra passages'
-labels are over far more passages than three labellers could read. The tagger is not trained on
-it (see nlp/README.md for what training on it did).
+`second_reading.jsonl` is a second reading, the same way, of the other 64,418 extra passages
+(one labeller per 400 passages): it says how consistent the extra passages' labels are over far
+more passages than three labellers could read, and the tagger is trained on the themes the two
+readings agree on (`nlp.train_model.agreed`).
 
     python -m nlp.eval.agreement [--per-theme]
 """

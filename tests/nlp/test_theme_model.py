@@ -10,11 +10,13 @@ import numpy as np
 import pytest
 from nlp_fixtures import small_taxonomy
 
+from nlp.eval.agreement import Labels
+from nlp.evaluate import EVAL_SET, EXTRA_DEV, load_examples
 from nlp.pipeline import THEMES as THEMES_PIPE
 from nlp.pipeline import new_pipeline
 from nlp.taxonomy import Taxonomy
 from nlp.theme_model import FEATURE_VERSION, RULE_FEATURES, ThemeModel
-from nlp.train_model import train
+from nlp.train_model import agreed, second_reading, train
 
 THEMES = ("neglect", "bruising", "domestic_abuse", "coercive_control")  # not information_sharing
 
@@ -273,6 +275,60 @@ def test_weights_are_not_written_when_they_do_not_beat_the_rules(
     train(eval_set, out, echo=printed.append, taxonomy=taxonomy, min_gain=1.0)
     assert not out.exists()
     assert "falls short of the rules" in printed[-1]
+
+
+def test_training_labels_are_the_themes_both_readings_tagged(tmp_path: Path) -> None:
+    examples = load_examples(write_set(tmp_path / "passages.jsonl"), "dev")
+    # t7 is labelled coercive_control; t9 information_sharing
+    reread = {
+        "t7": Labels(frozenset({"coercive_control", "domestic_abuse"}), frozenset()),
+        "t9": Labels(frozenset({"neglect"}), frozenset({"information_sharing"})),
+        "elsewhere": Labels(frozenset({"neglect"}), frozenset()),
+    }
+    out = agreed(examples, reread)
+    assert [e.id for e in out] == [e.id for e in examples]
+    assert (out[7].themes, out[7].not_tagged) == (frozenset({"coercive_control"}), frozenset())
+    # neither reading's lone theme survives; one reading's mention stays a mention
+    assert (out[9].themes, out[9].not_tagged) == (frozenset(), frozenset({"information_sharing"}))
+    assert out[9].text == examples[9].text
+    assert all(a == b for a, b in zip(out, examples, strict=True) if a.id not in reread)
+
+
+def test_training_keeps_only_the_themes_the_second_reading_also_tagged(
+    tmp_path: Path, taxonomy: Taxonomy
+) -> None:
+    eval_set = write_set(tmp_path / "passages.jsonl")
+    printed: dict[str, list[str]] = {"writers": [], "reread": []}
+    # a second reading that tags nothing leaves no theme on any passage: the rules, which still
+    # tag them, now score no true positive at all
+    reading = {
+        f"t{i}": Labels(frozenset(), frozenset(themes))
+        for i, (_, themes, _) in enumerate(PASSAGES)
+        if themes
+    }
+    train(
+        eval_set, tmp_path / "a.npz", check=True, echo=printed["writers"].append, taxonomy=taxonomy
+    )
+    train(
+        eval_set,
+        tmp_path / "b.npz",
+        check=True,
+        echo=printed["reread"].append,
+        taxonomy=taxonomy,
+        reading=reading,
+    )
+    assert not any("second reading" in line for line in printed["writers"])
+    assert printed["reread"][1] == (
+        f"  {len(reading)} of them with only the themes a second reading also tagged"
+    )
+    assert "micro-F1 0.000" not in printed["writers"][1]
+    assert "micro-F1 0.000" in printed["reread"][2]
+
+
+def test_every_extra_passage_and_no_other_has_a_second_reading() -> None:
+    # never the set's own passages (their labels are the convention), never heldout
+    extra = {e.id for e in load_examples(EVAL_SET, "extra", EXTRA_DEV)}
+    assert set(second_reading()) == extra
 
 
 # --- scoring from token arrays ------------------------------------------------------------------
