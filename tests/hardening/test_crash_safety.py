@@ -37,8 +37,10 @@ def _upload_batch(server: LiveServer, first: int, count: int) -> list[dict[str, 
     return items
 
 
-def _states(server: LiveServer, ids: list[str]) -> list[str]:
-    return [server.job(job_id)["state"] for job_id in ids]
+def _any_done(server: LiveServer, ids: list[str]) -> bool:
+    """Stops at the first finished job: asking about all 24 on a busy machine took long enough
+    for the whole batch to finish before the kill."""
+    return any(server.job(job_id)["state"] == "done" for job_id in ids)
 
 
 def _wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
@@ -60,7 +62,7 @@ def test_sigkill_during_ingestion_loses_nothing(
     job_ids = [item["id"] for item in items]
     accepted = {item["document_id"] for item in items}
 
-    _wait_until(lambda: "done" in _states(server, job_ids), 120, "a first document")
+    _wait_until(lambda: _any_done(server, job_ids), 120, "a first document")
     server.kill()
 
     at_kill = audit(data_dir, **index)
